@@ -1,4 +1,4 @@
-"""One Settings object, read from POLICYQA_* env vars, an optional policyqa.toml, or built in tests."""
+"""One Settings object: POLICYQA_* env vars, an optional policyqa.toml, or built in tests."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def load_settings(**overrides: object) -> Settings:
 def describe(settings: Settings) -> list[tuple[str, object, str]]:
     """(dotted name, current value, description) for every field, for `policyqa config`."""
     rows: list[tuple[str, object, str]] = []
-    for section, info in Settings.model_fields.items():
+    for section in Settings.model_fields:
         value = getattr(settings, section)
         for name, field in type(value).model_fields.items():
             rows.append((f"{section}.{name}", getattr(value, name), field.description or ""))

@@ -81,3 +81,19 @@ class Answer:
     refused: bool = False
     backend: str = "extractive"
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+DOC_TYPES = ("讲话", "意见", "通知", "方案", "法规", "其他")
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Metadata restrictions on a search; empty fields restrict nothing."""
+
+    sources: tuple[str, ...] = ()
+    doc_type: str = ""
+    since: str = ""  # YYYY[-MM[-DD]]
+    until: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.sources or self.doc_type or self.since or self.until)

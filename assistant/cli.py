@@ -1,0 +1,128 @@
+"""`policyqa` command line: ingest, ask, search, list, delete, eval, serve, config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError, PolicyQAError
+from assistant.types import DOC_TYPES, SearchFilter
+
+logger = logging.getLogger("policyqa")
+
+STORE_HELP = ("knowledge-base folder (default: settings store.path, 'kb'); with --chroma-url it "
+              "holds only the BM25 side index and caches")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policyqa",
+                                     description="政策问答助手：离线、可溯源的政策文件问答")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = _command(sub, "ingest", "add or update documents (txt/md/pdf/docx, folders walked)")
+    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    ask = _command(sub, "ask", "answer a question with cited passages")
+    ask.add_argument("question")
+    ask.add_argument("--llm", choices=["extractive", "local", "openai"], help="answer backend")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _filters(ask)
+
+    search = _command(sub, "search", "hybrid search: ranked passages")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="passages to return (default 5)")
+    search.add_argument("--json", action="store_true", help="print a JSON array")
+    _filters(search)
+
+    lst = _command(sub, "list", "documents in the knowledge base")
+    lst.add_argument("--json", action="store_true", help="print a JSON array")
+
+    delete = _command(sub, "delete", "remove a document (its source as `list` prints it)")
+    delete.add_argument("source")
+
+    ev = _command(sub, "eval", "retrieval/answer metrics on a QA JSONL file")
+    ev.add_argument("qa_file", type=Path)
+    ev.add_argument("--out", type=Path, help="write one JSON line per question here")
+    ev.add_argument("--llm", choices=["extractive", "local", "openai"], default="extractive",
+                    help="answer backend (default: extractive, fast)")
+    ev.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    _filters(ev)
+
+    serve = _command(sub, "serve", "serve the chat UI")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 7860)")
+    serve.add_argument("--llm", choices=["extractive", "local", "openai"], help="answer backend")
+    serve.add_argument("--auth", help="require login user:pass")
+
+    _command(sub, "config", "print every setting with its current value and meaning")
+    return parser
+
+
+def _command(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    cmd = sub.add_parser(name, help=help_text, description=help_text)
+    cmd.add_argument("--store", type=Path, help=STORE_HELP)
+    cmd.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    return cmd
+
+
+def _filters(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--doc", action="append", default=[], metavar="SOURCE",
+                     help="only this document (repeatable; as `list` prints it)")
+    cmd.add_argument("--type", choices=DOC_TYPES, help="only documents of this type")
+    cmd.add_argument("--since", help="only documents dated on/after YYYY[-MM[-DD]]")
+    cmd.add_argument("--until", help="only documents dated on/before YYYY[-MM[-DD]]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return _run(args)
+    except PolicyQAError as exc:
+        if args.verbose:
+            logger.exception("failed")
+        print(f"policyqa: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from assistant import commands
+
+    services = commands.make_services(args)
+    handler = getattr(commands, f"cmd_{args.command}")
+    return int(handler(services, args))
+
+
+def filters_from(args: argparse.Namespace, resolve) -> SearchFilter:  # noqa: ANN001
+    from ingest.metadata import parse_date
+
+    dates = {}
+    for name in ("since", "until"):
+        value = getattr(args, name, None)
+        if value:
+            try:
+                dates[name] = parse_date(value)
+            except ValueError:
+                raise ConfigError(f"--{name} {value!r} is not a date: use YYYY, YYYY-MM or "
+                                  f"YYYY-MM-DD") from None
+    return SearchFilter(sources=tuple(resolve(d) for d in getattr(args, "doc", []) or []),
+                        doc_type=getattr(args, "type", None) or "", **dates)
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""What each `policyqa` subcommand does (argument parsing lives in cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.citations import sources_block
+from assistant.cli import filters_from, print_json
+from assistant.errors import ConfigError, StoreError
+from assistant.services import Services
+from assistant.settings import load_settings
+from assistant.types import Answer, Passage
+
+
+def make_services(args: argparse.Namespace) -> Services:
+    overrides: dict[str, Any] = {}
+    store: dict[str, Any] = {}
+    if getattr(args, "store", None):
+        store["path"] = args.store
+    if getattr(args, "chroma_url", None):
+        store["chroma_url"] = args.chroma_url
+    settings = load_settings()
+    if store:
+        overrides["store"] = settings.store.model_copy(update=store)
+    if getattr(args, "llm", None):
+        overrides["llm"] = settings.llm.model_copy(update={"mode": args.llm})
+    return Services(settings.model_copy(update=overrides))
+
+
+def resolver(services: Services):  # noqa: ANN201
+    """Map a --doc / delete argument to a stored source: as listed, or as a path to resolve."""
+    def resolve(source: str) -> str:
+        if services.kb.find_source(source):
+            return source
+        resolved = str(Path(source).resolve())
+        if services.kb.find_source(resolved):
+            return resolved
+        raise ConfigError(f"no document with source {source!r} in the knowledge base: "
+                          f"see `policyqa list`")
+    return resolve
+
+
+def _require_store(services: Services) -> None:
+    path = Path(services.settings.store.path)
+    if not services.settings.store.chroma_url and not (path / "chroma").is_dir():
+        raise StoreError(f"no knowledge base at {path}: run `policyqa ingest <files> --store "
+                         f"{path}` first")
+
+
+def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
+    report = services.pipeline().run(list(args.paths), progress=not args.no_progress)
+    print(report.summary())
+    return report.exit_code
+
+
+def cmd_ask(services: Services, args: argparse.Namespace) -> int:
+    _require_store(services)
+    answer = services.ask(args.question, filters_from(args, resolver(services)))
+    if args.json:
+        print_json(answer_json(answer))
+    else:
+        print(answer.text)
+        if answer.citations:
+            print()
+            print(sources_block(answer.citations))
+    return 0
+
+
+def cmd_search(services: Services, args: argparse.Namespace) -> int:
+    _require_store(services)
+    passages = services.search(args.query, args.k, filters_from(args, resolver(services)))
+    if args.json:
+        print_json([passage_json(p, r) for r, p in enumerate(passages, 1)])
+        return 0
+    for rank, p in enumerate(passages, 1):
+        where = " > ".join(filter(None, [p.title, p.heading]))
+        page = f" 第{p.page}页" if p.page else ""
+        print(f"[{rank}] {p.score:.4f} {where}{page}\n    {p.text[:160]}")
+    if not passages:
+        print("（没有检索到段落）")
+    return 0
+
+
+def cmd_list(services: Services, args: argparse.Namespace) -> int:
+    _require_store(services)
+    rows = [{"source": s, "title": r.title, "type": r.doc_type, "doc_no": r.doc_no,
+             "date": r.date, "chunks": r.chunks, "hash": r.doc_hash}
+            for r in services.kb.records().values() for s in r.sources]
+    rows.sort(key=lambda row: row["source"])
+    if args.json:
+        print_json(rows)
+        return 0
+    for row in rows:
+        extras = " ".join(str(row[k]) for k in ("type", "doc_no", "date") if row[k])
+        print(f"{row['source']}\t《{row['title']}》 {extras} · {row['chunks']} 段")
+    print(f"共 {len(rows)} 个文件", file=sys.stderr)
+    return 0
+
+
+def cmd_delete(services: Services, args: argparse.Namespace) -> int:
+    _require_store(services)
+    source = resolver(services)(args.source)
+    services.delete(source)
+    print(f"deleted {source}")
+    return 0
+
+
+def cmd_eval(services: Services, args: argparse.Namespace) -> int:
+    from assistant.evaluation import run_eval
+
+    _require_store(services)
+    filters = filters_from(args, resolver(services))
+    metrics = run_eval(services, args.qa_file, args.out, filters, mode=args.llm,
+                       limit=args.limit)
+    for name, value in metrics.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        print(f"{name:<24}{shown}")
+    return 0
+
+
+def cmd_serve(services: Services, args: argparse.Namespace) -> int:
+    import ui
+
+    ui_settings = services.settings.ui.model_copy(update={
+        k: v for k, v in (("host", args.host), ("port", args.port), ("auth", args.auth)) if v})
+    services.settings = services.settings.model_copy(update={"ui": ui_settings})
+    ui.serve(services)
+    return 0
+
+
+def cmd_config(services: Services, args: argparse.Namespace) -> int:
+    from assistant.settings import describe
+
+    for name, value, description in describe(services.settings):
+        print(f"{name:<28}{value!s:<28}{description}")
+    return 0
+
+
+def passage_json(passage: Passage, rank: int) -> dict[str, Any]:
+    return {"rank": rank, "text": passage.text, "source": passage.source, "title": passage.title,
+            "heading_path": passage.heading, "page": passage.page, "score": passage.score,
+            "bm25_rank": passage.bm25_rank, "dense_rank": passage.dense_rank}
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    return {"question": answer.question, "answer": answer.text, "refused": answer.refused,
+            "backend": answer.backend,
+            "citations": [{"n": c.n, "rank": c.rank, **passage_json(c.passage, c.rank)}
+                          for c in answer.citations]}

@@ -1,0 +1,97 @@
+"""The extractive backend: quote the retrieved sentences that best answer the question.
+
+It never writes a word of its own: every sentence of the answer is a verbatim sentence of a
+passage, followed by that passage's citation number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.relevance import IdfFn, coverage
+from assistant.types import Answer, Citation, Passage
+from ingest.chunking import split_sentences
+
+_LIST_CUES = ("哪些", "哪几", "几个方面", "措施", "举措", "要求", "内容", "重点", "任务", "主要")
+_PER_PASSAGE = 3
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    rank: int  # passage rank, 1-based
+    position: int  # sentence index within the passage
+    text: str
+    score: float
+
+
+class ExtractiveBackend:
+    name = "extractive"
+
+    def __init__(self, terms_of, idf: IdfFn, max_sentences: int = 6) -> None:  # noqa: ANN001
+        self.terms_of = terms_of
+        self.idf = idf
+        self.max_sentences = max_sentences
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        terms = self.terms_of(question)
+        picked = self._pick(question, terms, passages)
+        return _compose(question, picked, passages)
+
+    def _pick(self, question: str, terms: list[str], passages: list[Passage]) -> list[_Candidate]:
+        candidates = [c for rank, p in enumerate(passages, 1)
+                      for c in self._score(terms, rank, p)]
+        if not candidates:
+            return []
+        best = max(c.score for c in candidates)
+        good = sorted((c for c in candidates if c.score >= 0.5 * best and c.score > 0),
+                      key=lambda c: (-c.score, c.rank, c.position))
+        chosen: list[_Candidate] = []
+        for cand in good:
+            if len(chosen) >= self.max_sentences:
+                break
+            if sum(1 for c in chosen if c.rank == cand.rank) < _PER_PASSAGE:
+                chosen.append(cand)
+        if any(cue in question for cue in _LIST_CUES):
+            chosen = self._with_continuations(chosen, passages)
+        return sorted(chosen, key=lambda c: (c.rank, c.position))
+
+    def _score(self, terms: list[str], rank: int, passage: Passage) -> list[_Candidate]:
+        context = passage.heading
+        out = []
+        for pos, sentence in enumerate(split_sentences(passage.text)):
+            if len(sentence) < 4:
+                continue
+            own = coverage(terms, sentence, self.idf).score
+            ctx = coverage(terms, sentence + context, self.idf).score
+            score = own + 0.3 * ctx + 0.15 / rank
+            out.append(_Candidate(rank, pos, sentence, score))
+        return out
+
+    def _with_continuations(self, chosen: list[_Candidate],
+                            passages: list[Passage]) -> list[_Candidate]:
+        """A sentence that opens a list (ends with ：) brings the items that follow it."""
+        extra: list[_Candidate] = []
+        budget = self.max_sentences + 4
+        for cand in chosen:
+            if not cand.text.endswith(("：", ":")):
+                continue
+            sentences = split_sentences(passages[cand.rank - 1].text)
+            for pos in range(cand.position + 1, min(len(sentences), cand.position + 5)):
+                if len(chosen) + len(extra) >= budget:
+                    break
+                extra.append(_Candidate(cand.rank, pos, sentences[pos], 0.0))
+        seen = {(c.rank, c.position) for c in chosen}
+        return chosen + [c for c in extra if (c.rank, c.position) not in seen]
+
+
+def _compose(question: str, picked: list[_Candidate], passages: list[Passage]) -> Answer:
+    """Quote the picked sentences grouped by passage, numbering sources by first use."""
+    numbers: dict[int, int] = {}
+    lines: list[str] = []
+    for rank in dict.fromkeys(c.rank for c in picked):
+        numbers[rank] = len(numbers) + 1
+        quote = "".join(c.text for c in picked if c.rank == rank)
+        lines.append(f"{quote}[{numbers[rank]}]")
+    citations = tuple(Citation(n, passages[rank - 1], rank) for rank, n in numbers.items())
+    return Answer(question=question, text="\n".join(lines), citations=citations,
+                  passages=tuple(passages), backend="extractive")

@@ -1,0 +1,61 @@
+"""How well retrieved text covers a question: term coverage and the kind of fact asked for."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+IdfFn = Callable[[str], float]
+
+# Question cue → what a sentence must contain to answer it.
+_FACT_KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    ("金额",
+     re.compile(r"多少钱|金额|多少元|多少万|多少资金|补助标准|补贴标准|奖励标准|最高.{0,4}多少"),
+     re.compile(r"\d[\d,.]*\s*(?:万|亿|千)?元|[一二三四五六七八九十百千万亿两]+(?:万|亿)?元")),
+    ("比例",
+     re.compile(r"比例|百分之|比率|占比|多少%|百分比|几成"),
+     re.compile(r"\d[\d.]*\s*[%％]|百分之|[一二三四五六七八九十]成|\d+[‰]")),
+    ("时间",
+     re.compile(r"什么时候|何时|哪天|哪一天|什么时间|截止|期限|几月|哪年|哪一年|时限|多长时间|多久"),
+     re.compile(r"\d{1,4}\s*[年月日号]|[一二三四五六七八九十〇零]+[年月日]|年底|年末|月底|"
+                r"月末|季度|日前|天内|日内|个月|小时|工作日|即日起|之日起|期间")),
+    ("数量",
+     re.compile(r"多少个|几个|多少家|多少项|多少人|几项|几家|多少名|几名|多少条|几条|多少所"),
+     re.compile(r"\d+\s*(?:个|家|项|人|名|条|所|户|次|批|万|亿)|[一二三四五六七八九十百千两]+"
+                r"(?:个|家|项|人|名|条|所|户|次|批)")),
+    ("责任单位", re.compile(r"哪个部门|哪些部门|哪个单位|哪些单位|由谁|谁负责|牵头单位|责任单位|"
+                        r"负责部门|主管部门|哪家|哪个机构"),
+     re.compile(r"[\u4e00-\u9fff]{1,12}(?:部|局|委|办|厅|政府|中心|单位|公司|机构|委员会|银行|"
+                r"医院|协会|小组|指挥部)")),
+)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    score: float  # 0..1, IDF-weighted share of question terms found
+    missing: tuple[str, ...]
+
+
+def coverage(terms: Iterable[str], text: str, idf: IdfFn) -> Coverage:
+    """IDF-weighted share of the question's terms that occur in `text` (substring match)."""
+    terms = list(terms)
+    if not terms:
+        return Coverage(0.0, ())
+    weights = {t: max(idf(t), 0.05) for t in terms}
+    found = sum(w for t, w in weights.items() if t in text)
+    missing = tuple(t for t in terms if t not in text)
+    return Coverage(found / sum(weights.values()), missing)
+
+
+def fact_kind(question: str) -> tuple[str, re.Pattern[str]] | None:
+    """The kind of fact a question asks for (金额, 比例, 时间, 数量, 责任单位) and its evidence
+    pattern, or None for an open question."""
+    for name, cue, evidence in _FACT_KINDS:
+        if cue.search(question):
+            return name, evidence
+    return None
+
+
+def has_fact(kind: tuple[str, re.Pattern[str]] | None, sentences: Iterable[str]) -> bool:
+    return kind is None or any(kind[1].search(s) for s in sentences)

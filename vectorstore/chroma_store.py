@@ -1,0 +1,201 @@
+"""Chroma access: a chunk collection (our own embeddings) and a document registry collection.
+
+The registry record of a document is its commit marker: chunks are written first, the record
+last, so a crash leaves at most orphan chunks, which `purge_orphans` removes. Readers only ever
+see chunks whose document record exists.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import StoreError
+from assistant.settings import StoreSettings
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """One stored document (one content hash), listed under every path it was ingested from."""
+
+    doc_hash: str
+    sources: tuple[str, ...]
+    title: str
+    doc_type: str = "其他"
+    doc_no: str = ""
+    issuer: str = ""
+    date: str = ""
+    chunks: int = 0
+    chars: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_metadata(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sources"] = json.dumps(list(self.sources), ensure_ascii=False)
+        data["extra"] = json.dumps(self.extra, ensure_ascii=False)
+        return data
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> DocRecord:
+        data = dict(meta)
+        data["sources"] = tuple(json.loads(data.get("sources") or "[]"))
+        data["extra"] = json.loads(data.get("extra") or "{}")
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def date_number(date: str) -> int:
+    """YYYY[-MM[-DD]] as an int YYYYMMDD for range filters (missing parts count as 0)."""
+    if not date:
+        return 0
+    parts = [int(p) for p in date.split("-")] + [0, 0]
+    return parts[0] * 10000 + parts[1] * 100 + parts[2]
+
+
+class ChromaStore:
+    def __init__(self, settings: StoreSettings, identity: str, dimension: int) -> None:
+        self.settings = settings
+        self.identity = identity
+        self.dimension = dimension
+        self._client = _make_client(settings)
+        self.chunks = self._open_chunks()
+        self.docs = self._client.get_or_create_collection(
+            f"{settings.collection}-docs", metadata={"generation": 0}, embedding_function=None)
+
+    def _open_chunks(self):  # noqa: ANN202
+        name = self.settings.collection
+        meta = {"embedding": self.identity, "dimension": self.dimension, "schema": SCHEMA_VERSION}
+        col = self._client.get_or_create_collection(
+            name, metadata=meta, configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None)
+        found = col.metadata or {}
+        if found.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
+            raise StoreError(f"knowledge base {self.where} has schema {found.get('schema')}, this "
+                             f"version reads {SCHEMA_VERSION}: re-create it with "
+                             f"`policyqa ingest <folders> --store NEW_DIR`")
+        if found.get("embedding") not in (None, self.identity):
+            raise StoreError(f"knowledge base {self.where} was built with embedding model "
+                             f"{found['embedding']!r}, but {self.identity!r} is configured: set "
+                             f"embedding.mode/model_path back, or ingest into a new --store")
+        return col
+
+    @property
+    def where(self) -> str:
+        return self.settings.chroma_url or str(self.settings.path)
+
+    # --- generation: bumped on every committed change -----------------------------------------
+    def generation(self) -> int:
+        meta = self._client.get_collection(
+            f"{self.settings.collection}-docs", embedding_function=None).metadata or {}
+        return int(meta.get("generation", 0))
+
+    def bump_generation(self) -> int:
+        gen = self.generation() + 1
+        self.docs.modify(metadata={"generation": gen})
+        return gen
+
+    # --- documents ----------------------------------------------------------------------------
+    def records(self) -> list[DocRecord]:
+        got = self.docs.get(include=["metadatas"])
+        return [DocRecord.from_metadata(m) for m in got["metadatas"] or []]
+
+    def put_record(self, record: DocRecord) -> None:
+        self.docs.upsert(ids=[record.doc_hash], embeddings=[[1.0]], documents=[record.title],
+                         metadatas=[record.to_metadata()])
+
+    def delete_record(self, doc_hash: str) -> None:
+        self.docs.delete(ids=[doc_hash])
+
+    # --- chunks -------------------------------------------------------------------------------
+    def add_chunks(self, ids: list[str], embeddings: list[list[float]], documents: list[str],
+                   metadatas: list[dict[str, Any]]) -> None:
+        step = max(1, min(self._client.get_max_batch_size(), 5000))
+        for i in range(0, len(ids), step):
+            self.chunks.upsert(ids=ids[i:i + step], embeddings=embeddings[i:i + step],
+                               documents=documents[i:i + step], metadatas=metadatas[i:i + step])
+
+    def delete_chunks(self, doc_hash: str) -> None:
+        self.chunks.delete(where={"doc_hash": doc_hash})
+
+    def iter_chunks(self, include_docs: bool = True) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every stored chunk as (id, body, metadata), paged."""
+        include = ["metadatas", "documents"] if include_docs else ["metadatas"]
+        offset = 0
+        while True:
+            got = self.chunks.get(include=include, limit=_PAGE, offset=offset)
+            ids = got["ids"]
+            if not ids:
+                return
+            docs = got["documents"] or [""] * len(ids)
+            yield from zip(ids, docs, got["metadatas"] or [{}] * len(ids), strict=True)
+            offset += len(ids)
+
+    def get_chunks(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["metadatas", "documents"])
+        return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"] or [],
+                                             got["metadatas"] or [], strict=True)}
+
+    def query(self, embedding: list[float], n: int,
+              where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        """Nearest chunks as (id, cosine similarity)."""
+        if self.chunks.count() == 0:
+            return []
+        got = self.chunks.query(query_embeddings=[embedding], n_results=n, where=where or None,
+                                include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def purge_orphans(self, committed: set[str]) -> int:
+        """Delete chunks whose document was never committed (a crash mid-ingest)."""
+        orphans = {m["doc_hash"] for _, _, m in self.iter_chunks(include_docs=False)} - committed
+        for doc_hash in orphans:
+            logger.warning("removing chunks of an unfinished ingest doc_hash=%s", doc_hash)
+            self.delete_chunks(doc_hash)
+        return len(orphans)
+
+
+def _make_client(settings: StoreSettings):  # noqa: ANN202
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            return _http_client(chromadb, settings, chroma_settings)
+        path = Path(settings.path)
+        if path.exists() and not path.is_dir():
+            raise StoreError(f"--store {path} is a file, not a folder: pass a folder path")
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path / "chroma"), settings=chroma_settings)
+    except StoreError:
+        raise
+    except Exception as exc:  # chromadb raises many kinds; name the store and move on
+        raise StoreError(f"cannot open knowledge base {settings.chroma_url or settings.path}: "
+                         f"{exc}") from exc
+
+
+def _http_client(chromadb, settings: StoreSettings, chroma_settings):  # noqa: ANN001, ANN202
+    from urllib.parse import urlparse
+
+    url = urlparse(settings.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise StoreError(f"store.chroma_url {settings.chroma_url!r} is not an http(s) URL, "
+                         f"e.g. http://127.0.0.1:8000")
+    headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else {}
+    client = chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
+                                 ssl=url.scheme == "https", headers=headers,
+                                 settings=chroma_settings)
+    client.heartbeat()
+    return client

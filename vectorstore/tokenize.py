@@ -1,0 +1,54 @@
+"""Chinese tokens for BM25 and term matching: jieba with a dictionary of policy terms."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from importlib import resources
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+_KEEP = re.compile(r"[\w\u4e00-\u9fff]")
+STOPWORDS = frozenset(
+    "的 了 和 与 及 以及 或 是 在 对 为 把 被 将 等 有 哪些 什么 怎么 如何 怎样 多少 哪个 哪 吗 呢 "
+    "请问 请 要 会 能 可以 应 应当 一个 这个 那个 其 之 中 上 下 由 从 向 于 就 都 也 还 并 "
+    "而 则 个 些 这 那 其中 进行 关于 是否 有关 方面 什么样".split()
+)
+
+
+class Tokenizer:
+    """jieba search-mode tokens, lower-cased, punctuation and stopwords dropped."""
+
+    def __init__(self, user_dict: str = "") -> None:
+        self._user_dict = user_dict
+        self._jieba = None
+        self._lock = threading.Lock()
+
+    def _load(self):  # noqa: ANN202 - jieba has no types
+        with self._lock:
+            if self._jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                with resources.as_file(resources.files("vectorstore") / "policy_terms.txt") as p:
+                    tok.load_userdict(str(p))
+                if self._user_dict:
+                    path = Path(self._user_dict)
+                    if path.is_file():
+                        tok.load_userdict(str(path))
+                    else:
+                        logger.warning("user dictionary not found file=%s", path)
+                self._jieba = tok
+        return self._jieba
+
+    def tokens(self, text: str) -> list[str]:
+        jieba = self._jieba or self._load()
+        return [t for t in (w.strip().lower() for w in jieba.cut_for_search(text))
+                if t and t not in STOPWORDS and _KEEP.search(t)]
+
+    def terms(self, text: str) -> list[str]:
+        """Distinct content terms in first-seen order (for term coverage and matching)."""
+        return list(dict.fromkeys(self.tokens(text)))
