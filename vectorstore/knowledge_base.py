@@ -195,6 +195,16 @@ class KnowledgeBase:
                                 b_rank.get(cid), d_rank.get(cid)))
         return out
 
+    def context(self, chunk_id: str, around: int = 1) -> list[Passage]:
+        """The chunk and its neighbours in document order (to show surrounding text)."""
+        doc_hash, seq = chunk_id.rsplit("-", 1)
+        first = max(0, int(seq) - around)
+        ids = [f"{doc_hash}-{i:05d}" for i in range(first, int(seq) + around + 1)]
+        stored = self.store.get_chunks(ids)
+        record = self.records().get(doc_hash)
+        return [_passage(cid, stored[cid][0], stored[cid][1], 0.0, record, None, None)
+                for cid in ids if cid in stored]
+
     def stats(self) -> dict[str, Any]:
         return {"documents": len(self.records()), "chunks": self.store.chunks.count(),
                 "embedding": self.embeddings.identity, "where": self.store.where,
