@@ -34,6 +34,10 @@ class EmbeddingSettings(BaseModel):
     batch_size: int = Field(16, ge=1, description="Texts per embedding batch")
     query_prefix: str = Field("", description="Prefix for queries (st mode), e.g. 'query: '")
     passage_prefix: str = Field("", description="Prefix for passages (st mode)")
+    cache: bool = Field(True, description="Cache passage embeddings by text hash, so re-ingests "
+                        "and re-chunking never embed the same text twice")
+    cache_path: str = Field("", description="Embedding cache file; empty = "
+                            "<store>/embedding_cache.sqlite")
 
 
 class IngestSettings(BaseModel):

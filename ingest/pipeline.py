@@ -23,6 +23,7 @@ from ingest.clean import page_at
 from ingest.loaders import iter_source_files, load_document
 from ingest.metadata import extract_metadata
 from vectorstore.chroma_store import DocRecord
+from vectorstore.embed_cache import CachedEmbeddings
 from vectorstore.knowledge_base import KnowledgeBase, indexed_text
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class IngestPipeline:
         ing = settings.ingest
         self.sizes = ChunkSizes(ing.target_chars, ing.max_chars, ing.min_chars, ing.overlap_chars)
         self.fingerprint = f"{PIPELINE_VERSION}:{self.sizes}".encode()
+        self.embedder = _document_embedder(kb, settings)
 
     def run(self, paths: list[Path], progress: bool = True) -> IngestReport:
         start = time.perf_counter()
@@ -144,7 +146,15 @@ class IngestPipeline:
 
     def embed(self, record: DocRecord, chunks: list[Chunk]) -> list[list[float]]:
         texts = [indexed_text(record.title, " > ".join(c.heading_path), c.text) for c in chunks]
-        return self.kb.embeddings.embed_documents(texts)
+        return self.embedder.embed_documents(texts)
+
+
+def _document_embedder(kb: KnowledgeBase, settings: Settings):  # noqa: ANN202
+    if not settings.embedding.cache:
+        return kb.embeddings
+    default = Path(settings.store.path) / "embedding_cache.sqlite"
+    path = Path(settings.embedding.cache_path or default)
+    return CachedEmbeddings(kb.embeddings, kb.embeddings.identity, path)
 
 
 def _progress(files: list[tuple[Path, str | None]], enabled: bool):  # noqa: ANN202
