@@ -52,7 +52,8 @@ def main() -> int:
         print("WARN ", w)
     for e in errors:
         print("ERROR", e)
-    print(f"{n_ans} answerable, {n_un} unanswerable, {len(errors)} errors, {len(warnings)} warnings")
+    print(f"{n_ans} answerable, {n_un} unanswerable, "
+          f"{len(errors)} errors, {len(warnings)} warnings")
     return 1 if errors else 0
 
 
