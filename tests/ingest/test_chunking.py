@@ -17,7 +17,8 @@ def chunk_for(chunks, needle):
 def test_speech_chunks_carry_heading_paths_below_the_top_level():
     chunks = chunk_text(SPEECH, ChunkSizes(target=200, max=300, min=60, overlap=40))
     toilet = chunk_for(chunks, "卫生厕所普及率")
-    assert toilet.heading_path == ("二、突出重点，扎实推进乡村振兴各项任务", "（二）改善农村人居环境")
+    assert toilet.heading_path == ("二、突出重点，扎实推进乡村振兴各项任务",
+                                   "（二）改善农村人居环境")
     yao = chunk_for(chunks, "季度督导")
     assert yao.heading_path[0].startswith("三、压实责任")
     assert yao.heading_path[1] == "二要强化督查考核"
