@@ -18,7 +18,8 @@ from assistant.types import Answer, Passage, SearchFilter
 from ingest.chunking import split_sentences
 
 REFUSAL = "未在已收录文件中找到相关内容"
-EVAL_DEPTH = 10  # passages always retrieved (and reported by eval), whatever k is
+EVAL_DEPTH = 10
+FACT_TOPIC_SHARE = 0.5  # a sentence stating the asked-for fact must also be about the question  # passages always retrieved (and reported by eval), whatever k is
 
 
 class AnswerBackend(Protocol):
@@ -74,10 +75,13 @@ class AnswerChain:
         if not top or relevance < self.settings.retrieval.min_relevance:
             return replace(found, refusal="relevance")
         kind = fact_kind(found.question)
+        if kind is None:
+            return found
+        topic = [t for t in terms if not kind[1].search(t) and not kind[2].search(t)]
         sentences = [s for p in top for s in split_sentences(p.text)
-                     if coverage(terms, s + p.heading, self.idf).score > 0]
+                     if coverage(topic, s + p.heading, self.idf).score >= FACT_TOPIC_SHARE]
         if not has_fact(kind, sentences):
-            return replace(found, refusal=kind[0] if kind else "relevance")
+            return replace(found, refusal=kind[0])
         return found
 
     def respond(self, found: Retrieval) -> Answer:

@@ -48,14 +48,14 @@ def coverage(terms: Iterable[str], text: str, idf: IdfFn) -> Coverage:
     return Coverage(found / sum(weights.values()), missing)
 
 
-def fact_kind(question: str) -> tuple[str, re.Pattern[str]] | None:
-    """The kind of fact a question asks for (金额, 比例, 时间, 数量, 责任单位) and its evidence
-    pattern, or None for an open question."""
-    for name, cue, evidence in _FACT_KINDS:
-        if cue.search(question):
-            return name, evidence
-    return None
+FactKind = tuple[str, re.Pattern[str], re.Pattern[str]]  # name, question cue, evidence pattern
 
 
-def has_fact(kind: tuple[str, re.Pattern[str]] | None, sentences: Iterable[str]) -> bool:
-    return kind is None or any(kind[1].search(s) for s in sentences)
+def fact_kind(question: str) -> FactKind | None:
+    """The kind of fact a question asks for (金额, 比例, 时间, 数量, 责任单位), or None for an
+    open question."""
+    return next((kind for kind in _FACT_KINDS if kind[1].search(question)), None)
+
+
+def has_fact(kind: FactKind | None, sentences: Iterable[str]) -> bool:
+    return kind is None or any(kind[2].search(s) for s in sentences)

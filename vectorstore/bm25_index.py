@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 
 logger = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _bm25s():  # noqa: ANN202
+    """Import bm25s, which sets its own logger to DEBUG on import; quiet it."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 TokenizeFn = Callable[[str], list[str]]
 
@@ -38,8 +45,7 @@ class BM25Index:
         if not meta_path.is_file():
             return False
         try:
-            import bm25s
-
+            bm25s = _bm25s()
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             self.ids, self.generation = meta["ids"], meta["generation"]
             self.df = meta.get("df", {})
@@ -55,7 +61,7 @@ class BM25Index:
     def rebuild(self, generation: int, chunks: Iterable[tuple[str, str]],
                 tokenize: TokenizeFn) -> None:
         """Index (chunk id, indexed text) pairs and save atomically."""
-        import bm25s
+        bm25s = _bm25s()
 
         cache = self._token_cache()
         ids: list[str] = []

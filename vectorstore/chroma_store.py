@@ -174,7 +174,7 @@ def _make_client(settings: StoreSettings):  # noqa: ANN202
     try:
         if settings.chroma_url:
             return _http_client(chromadb, settings, chroma_settings)
-        path = Path(settings.path)
+        path = Path(settings.path).resolve()  # chroma caches clients by path string
         if path.exists() and not path.is_dir():
             raise StoreError(f"--store {path} is a file, not a folder: pass a folder path")
         path.mkdir(parents=True, exist_ok=True)
