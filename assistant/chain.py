@@ -18,8 +18,8 @@ from assistant.types import Answer, Passage, SearchFilter
 from ingest.chunking import split_sentences
 
 REFUSAL = "未在已收录文件中找到相关内容"
-EVAL_DEPTH = 10
-FACT_TOPIC_SHARE = 0.5  # a sentence stating the asked-for fact must also be about the question  # passages always retrieved (and reported by eval), whatever k is
+EVAL_DEPTH = 10  # passages always retrieved (and reported by eval), whatever k is
+FACT_TOPIC_SHARE = 0.5  # a sentence stating the asked-for fact must also be about the question
 
 
 class AnswerBackend(Protocol):

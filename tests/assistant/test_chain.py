@@ -75,7 +75,8 @@ def test_filters_that_admit_nothing_refuse(services):
 
 def test_source_line_reads_like_a_staff_citation():
     passage = Passage(chunk_id="x-00001", text="…", source="/a/b.txt",
-                      title="关于加快推动县域经济发展壮大的实施意见", heading_path=("二、重点任务", "（一）产业"),
+                      title="关于加快推动县域经济发展壮大的实施意见",
+                      heading_path=("二、重点任务", "（一）产业"),
                       page=3, score=1.0, doc_no="X政〔2022〕12号", date="2022-09-15")
     assert source_line(passage) == ("《关于加快推动县域经济发展壮大的实施意见》（X政〔2022〕12号，"
                                     "2022年9月15日） · 二、重点任务 > （一）产业 · 第3页")
