@@ -26,7 +26,8 @@ def test_invented_citation_numbers_are_dropped_and_sources_renumbered_by_first_u
 
 
 def test_sentence_without_citation_is_flagged():
-    result = verify("卫生厕所普及率要达到85%以上[3]。这项工作还要纳入年度考核并定期通报进展。", PASSAGES)
+    answer = "卫生厕所普及率要达到85%以上[3]。这项工作还要纳入年度考核并定期通报进展。"
+    result = verify(answer, PASSAGES)
     assert result.uncited == 1
     assert "（⚠未标注来源）" in result.text
 
