@@ -7,12 +7,14 @@ sentence states. Backends only see passages that passed the gate.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.relevance import coverage, fact_kind, has_fact
+from assistant.rewrite import History, depends_on_history, rule_rewrite
 from assistant.settings import Settings
 from assistant.types import Answer, Passage, SearchFilter
 from ingest.chunking import split_sentences
@@ -45,12 +47,41 @@ class Retrieval:
 
 class AnswerChain:
     def __init__(self, searcher: Searcher, settings: Settings, backend: AnswerBackend,
-                 terms_of, idf) -> None:  # noqa: ANN001
+                 terms_of, idf, rewriter: Callable[[str, History], str] | None = None,
+                 ) -> None:  # noqa: ANN001
         self.searcher = searcher
         self.settings = settings
         self.backend = backend
         self.terms_of = terms_of
         self.idf = idf
+        self.rewriter = rewriter
+
+    def standalone(self, question: str, history: History) -> str:
+        """The search query for a follow-up: rewritten only when it depends on the history."""
+        if not depends_on_history(question, history):
+            return question
+        if self.rewriter is not None:
+            return self.rewriter(question, history)
+        return rule_rewrite(question, history, self.terms_of)
+
+    def stream(self, question: str, filters: SearchFilter = SearchFilter(),
+               history: History = ()) -> Iterator[Any]:
+        """Yield the Retrieval first (sources can show at once), then text deltas, then the
+        final Answer."""
+        query = self.standalone(question, history)
+        found = self.retrieve({"question": question, "query": query, "filters": filters})
+        yield found
+        if found.refusal:
+            yield refusal_answer(found)
+            return
+        top = list(found.passages[: self.settings.retrieval.k])
+        stream = getattr(self.backend, "stream", None)
+        events = stream(question, top, history) if stream else [self.backend.answer(question, top)]
+        for event in events:
+            if isinstance(event, Answer):
+                yield self._finish(found, event)
+            else:
+                yield event
 
     def runnable(self) -> Runnable:
         return RunnableLambda(self.retrieve) | RunnableLambda(self.respond)
@@ -88,7 +119,9 @@ class AnswerChain:
         if found.refusal:
             return refusal_answer(found)
         top = list(found.passages[: self.settings.retrieval.k])
-        answer = self.backend.answer(found.question, top)
+        return self._finish(found, self.backend.answer(found.question, top))
+
+    def _finish(self, found: Retrieval, answer: Answer) -> Answer:
         if not answer.citations:
             return refusal_answer(replace(found, refusal="relevance"))
         return replace(answer, passages=found.passages)

@@ -10,6 +10,8 @@ from assistant.settings import Settings
 from assistant.types import Answer, Passage, SearchFilter
 
 if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
     from assistant.chain import AnswerBackend, AnswerChain
     from ingest.pipeline import IngestPipeline, IngestReport
     from vectorstore.embeddings import PolicyEmbeddings
@@ -22,6 +24,7 @@ class Services:
         self.settings = settings
         if embeddings is not None:
             self.__dict__["embeddings"] = embeddings
+        self._chat_models: dict[str, BaseChatModel] = {}
 
     @cached_property
     def embeddings(self) -> PolicyEmbeddings:
@@ -41,26 +44,46 @@ class Services:
 
         return KnowledgeBase(self.settings, self.embeddings, self.tokenizer)
 
-    def backend(self, mode: str | None = None) -> AnswerBackend:
-        """The answer backend named by `mode` (default: settings.llm.mode)."""
+    def extractive(self) -> AnswerBackend:
         from assistant.extractive import ExtractiveBackend
 
+        return ExtractiveBackend(self.tokenizer.terms, self._idf, self.settings.llm.max_sentences)
+
+    def chat_model(self, mode: str) -> BaseChatModel:
+        """One chat model per mode for the life of the services (the local one is heavy)."""
+        if mode not in self._chat_models:
+            from assistant.llm import make_chat_model
+
+            llm = self.settings.llm.model_copy(update={"mode": mode})
+            self._chat_models[mode] = make_chat_model(llm)
+        return self._chat_models[mode]
+
+    def use_chat_model(self, mode: str, model: BaseChatModel) -> None:
+        """Register a ready chat model for a mode (a remote client, or a fake in tests)."""
+        self._chat_models[mode] = model
+
+    def backend(self, mode: str | None = None, task: str = "qa") -> AnswerBackend:
+        """The answer backend named by `mode` (default: settings.llm.mode)."""
         mode = mode or self.settings.llm.mode
-        match mode:
-            case "extractive":
-                return ExtractiveBackend(self.tokenizer.terms, self._idf,
-                                         self.settings.llm.max_sentences)
-            case _:
-                from assistant.errors import ConfigError
+        if mode == "extractive":
+            return self.extractive()
+        from assistant.generation import LLMBackend
 
-                raise ConfigError(f"answer backend {mode!r} is not available in this version; "
-                                  f"valid: extractive")
+        budget = (self.settings.llm.local_context_chars if mode == "local"
+                  else self.settings.retrieval.context_chars)
+        return LLMBackend(mode, self.chat_model(mode), budget, self.extractive(), task)
 
-    def chain(self, mode: str | None = None) -> AnswerChain:
+    def chain(self, mode: str | None = None, task: str = "qa") -> AnswerChain:
         from assistant.chain import AnswerChain
+        from assistant.rewrite import llm_rewrite
 
-        return AnswerChain(self.kb, self.settings, self.backend(mode), self.tokenizer.terms,
-                           self._idf)
+        backend = self.backend(mode, task)
+        rewriter = None
+        if backend.name != "extractive":
+            model = self.chat_model(backend.name)
+            rewriter = lambda q, h: llm_rewrite(q, h, model)  # noqa: E731
+        return AnswerChain(self.kb, self.settings, backend, self.tokenizer.terms, self._idf,
+                           rewriter)
 
     def _idf(self, term: str) -> float:
         return self.kb.bm25.idf(term)

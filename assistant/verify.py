@@ -16,7 +16,7 @@ from assistant.types import Citation, Passage
 MARKER = re.compile(r"\[(\d{1,2})\]|【(\d{1,2})】|\[\^(\d{1,2})\]")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+|$)|\n")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
-_NOT_MENTIONED = "文件中未提及"
+NOT_MENTIONED = "文件中未提及"
 WEAK_SUPPORT = 0.35
 
 
@@ -105,7 +105,7 @@ def _split_end(text: str) -> tuple[str, str]:
 
 def _exempt(text: str) -> bool:
     """Sentences that need no citation: the not-mentioned note, list intros, headings."""
-    return _NOT_MENTIONED in text or len(text) <= 12 or text.endswith(("：", ":"))
+    return NOT_MENTIONED in text or len(text) <= 12 or text.endswith(("：", ":"))
 
 
 def _bigrams(text: str) -> list[str]:

@@ -1,0 +1,118 @@
+"""LLM answer backends: numbered passages in, a verified and renumbered cited answer out.
+
+Works with any langchain `BaseChatModel` (the local GGUF model, an OpenAI-compatible server,
+or a fake in tests). Passages are packed into a character budget in rank order; the answer is
+streamed, then verified against the passages (see verify.py). When the model fails, the
+extractive backend answers instead and the answer says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+import prompts
+from assistant.citations import source_line
+from assistant.errors import LLMError
+from assistant.types import Answer, Passage
+from assistant.verify import NOT_MENTIONED, verify
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_NOTE = "（大模型暂不可用，以下为原文摘录）"
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of streamed answer text (before verification)."""
+
+    text: str
+
+
+def pack(passages: list[Passage], budget: int) -> list[Passage]:
+    """Passages in rank order while their lengths fit the budget (always at least one)."""
+    out: list[Passage] = []
+    used = 0
+    for passage in passages:
+        if out and used + len(passage.text) > budget:
+            break
+        out.append(passage)
+        used += len(passage.text)
+    return out
+
+
+def passages_block(passages: list[Passage]) -> str:
+    return "\n\n".join(f"[{n}] {source_line(p)}\n{p.text}" for n, p in enumerate(passages, 1))
+
+
+class LLMBackend:
+    def __init__(self, name: str, model: BaseChatModel, budget: int, fallback,  # noqa: ANN001
+                 task: str = "qa") -> None:
+        self.name = name
+        self.model = model
+        self.budget = budget
+        self.fallback = fallback
+        self.task = task
+        self.timings: dict[str, float] = {}
+
+    def messages(self, question: str, passages: list[Passage],
+                 history: tuple[tuple[str, str], ...] = ()) -> list[BaseMessage]:
+        system, user = prompts.load(self.task)
+        msgs: list[BaseMessage] = [SystemMessage(system)]
+        for asked, answered in history[-2:]:
+            msgs += [HumanMessage(asked), AIMessage(answered)]
+        msgs.append(HumanMessage(user.format(passages=passages_block(passages), question=question)))
+        return msgs
+
+    def answer(self, question: str, passages: list[Passage],
+               history: tuple[tuple[str, str], ...] = ()) -> Answer:
+        final = None
+        for event in self.stream(question, passages, history):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    def stream(self, question: str, passages: list[Passage],
+               history: tuple[tuple[str, str], ...] = ()) -> Iterator[Delta | Answer]:
+        given = pack(passages, self.budget)
+        start = time.perf_counter()
+        parts: list[str] = []
+        try:
+            for chunk in self.model.stream(self.messages(question, given, history)):
+                if not parts:
+                    self.timings["first_token_s"] = time.perf_counter() - start
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                parts.append(text)
+                yield Delta(text)
+        except (LLMError, OSError, ValueError, RuntimeError) as exc:
+            logger.warning("llm failed backend=%s reason=%s", self.name, exc)
+            yield self._fallback(question, passages, str(exc))
+            return
+        self.timings["generate_s"] = time.perf_counter() - start
+        yield self._verified(question, "".join(parts), given, passages)
+
+    def _verified(self, question: str, raw: str, given: list[Passage],
+                  passages: list[Passage]) -> Answer:
+        checked = verify(raw.strip(), given)
+        if not checked.citations and NOT_MENTIONED not in checked.text:
+            return self._fallback(question, passages, "回答未标注任何有效来源")
+        notes = []
+        if checked.dropped:
+            notes.append(f"已删除{len(checked.dropped)}处指向不存在段落的引用")
+        if checked.weak:
+            notes.append(f"{checked.weak}句依据不足，已标注")
+        if checked.uncited:
+            notes.append(f"{checked.uncited}句未标注来源，已标注")
+        return Answer(question=question, text=checked.text, citations=checked.citations,
+                      passages=tuple(passages), backend=self.name, notes=tuple(notes))
+
+    def _fallback(self, question: str, passages: list[Passage], reason: str) -> Answer:
+        answer = self.fallback.answer(question, passages)
+        return replace(answer, text=f"{FALLBACK_NOTE}\n{answer.text}",
+                       notes=answer.notes + (f"大模型错误：{reason[:200]}",))

@@ -1,0 +1,122 @@
+"""LLM backends with fake chat models: verified citations, refusal before the LLM, fallback,
+streaming order, follow-up rewriting only when needed."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from assistant.chain import REFUSAL, Retrieval
+from assistant.generation import FALLBACK_NOTE, Delta
+from assistant.rewrite import depends_on_history, rule_rewrite
+from assistant.services import Services
+from assistant.settings import Settings
+from assistant.types import Answer
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+class CountingFake(FakeListChatModel):
+    calls: int = 0
+
+    def _call(self, *args, **kwargs):
+        self.calls += 1
+        return super()._call(*args, **kwargs)
+
+    def _stream(self, *args, **kwargs):
+        self.calls += 1
+        yield from super()._stream(*args, **kwargs)
+
+
+class BrokenModel(FakeListChatModel):
+    def _stream(self, *args, **kwargs):
+        raise RuntimeError("server said no")
+        yield  # pragma: no cover
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("gen")
+    shutil.copy(DATA / "speech.txt", tmp / "乡村振兴推进会讲话.txt")
+    services = Services(Settings(store={"path": tmp / "kb"}, embedding={"mode": "hash"}))
+    services.ingest([tmp / "乡村振兴推进会讲话.txt"])
+    return services
+
+
+def with_model(services, *replies, cls=CountingFake):
+    model = cls(responses=list(replies))
+    services.use_chat_model("openai", model)
+    return model
+
+
+def rank_of(services, question, needle):
+    passages = services.search(question, k=5)
+    return next(r for r, p in enumerate(passages, 1) if needle in p.text)
+
+
+def test_llm_answer_is_verified_and_renumbered(services):
+    question = "农村卫生厕所普及率和项目谋划时间有什么要求？"
+    n = rank_of(services, question, "85%")
+    with_model(services, f"普及率要达到85%以上[{n}]。各县要在10月底前完成项目谋划[9]。")
+    answer = services.ask(question, mode="openai")
+    assert answer.backend == "openai"
+    assert "[9]" not in answer.text and answer.text.startswith("普及率要达到85%以上[1]")
+    assert answer.citations[0].n == 1 and answer.citations[0].rank == n
+    assert "85%" in answer.citations[0].passage.text
+    assert any("不存在" in note for note in answer.notes)
+
+
+def test_irrelevant_question_is_refused_without_calling_the_llm(services):
+    model = with_model(services, "不该被调用[1]。")
+    answer = services.ask("城镇职工医保门诊报销比例是多少？", mode="openai")
+    assert answer.refused and answer.text.startswith(REFUSAL)
+    assert model.calls == 0
+
+
+def test_llm_error_falls_back_to_extractive_and_says_so(services):
+    with_model(services, "x", cls=BrokenModel)
+    answer = services.ask("农村卫生厕所普及率要达到多少？", mode="openai")
+    assert answer.text.startswith(FALLBACK_NOTE)
+    assert "85%" in answer.text and answer.citations
+
+
+def test_uncited_llm_answer_is_replaced_by_quotes(services):
+    with_model(services, "普及率要达到百分之八十五。")
+    answer = services.ask("农村卫生厕所普及率要达到多少？", mode="openai")
+    assert answer.text.startswith(FALLBACK_NOTE) and answer.citations
+
+
+def test_stream_yields_sources_first_then_deltas_then_the_answer(services):
+    n = rank_of(services, "农村卫生厕所普及率要达到多少？", "85%")
+    with_model(services, f"普及率要达到85%以上[{n}]。")
+    events = list(services.chain("openai").stream("农村卫生厕所普及率要达到多少？"))
+    assert isinstance(events[0], Retrieval) and events[0].passages
+    deltas = [e for e in events if isinstance(e, Delta)]
+    assert len(deltas) > 3  # the fake streams per character
+    assert isinstance(events[-1], Answer) and events[-1].citations
+
+
+def test_follow_up_is_rewritten_only_when_it_depends_on_history(services):
+    history = (("农村卫生厕所普及率要达到多少？", "85%以上[1]"),)
+    assert not depends_on_history("农村卫生厕所普及率要达到多少？", ())
+    assert not depends_on_history("市财政局安排多少专项资金支持特色产业？", history)
+    assert depends_on_history("那生活污水呢？", history)
+    query = rule_rewrite("那生活污水呢？", history, services.tokenizer.terms)
+    assert "农村" in query and query.endswith("那生活污水呢？")
+    model = with_model(services, "农村生活污水治理由哪个部门负责", "生活污水治理由市生态环境局督促指导[1]。")
+    events = list(services.chain("openai").stream("那生活污水呢？", history=history))
+    assert events[0].query == "农村生活污水治理由哪个部门负责"
+    assert model.calls == 2  # one rewrite, one answer
+    n = rank_of(services, "农村卫生厕所普及率要达到多少？", "85%")
+    with_model(services, "unused", f"普及率要达到85%以上[{n}]。")
+    events = list(services.chain("openai").stream("农村卫生厕所普及率要达到多少？", history=history))
+    assert events[0].query == "农村卫生厕所普及率要达到多少？"
+
+
+def test_two_sessions_do_not_share_history(services):
+    from assistant.conversation import Conversation
+
+    a, b = Conversation(), Conversation()
+    a.record("农村卫生厕所普及率要达到多少？", "85%以上[1]")
+    assert a.history and not b.history
