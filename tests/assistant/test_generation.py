@@ -104,13 +104,15 @@ def test_follow_up_is_rewritten_only_when_it_depends_on_history(services):
     assert depends_on_history("那生活污水呢？", history)
     query = rule_rewrite("那生活污水呢？", history, services.tokenizer.terms)
     assert "农村" in query and query.endswith("那生活污水呢？")
-    model = with_model(services, "农村生活污水治理由哪个部门负责", "生活污水治理由市生态环境局督促指导[1]。")
+    model = with_model(services, "农村生活污水治理由哪个部门负责",
+                       "生活污水治理由市生态环境局督促指导[1]。")
     events = list(services.chain("openai").stream("那生活污水呢？", history=history))
     assert events[0].query == "农村生活污水治理由哪个部门负责"
     assert model.calls == 2  # one rewrite, one answer
     n = rank_of(services, "农村卫生厕所普及率要达到多少？", "85%")
     with_model(services, "unused", f"普及率要达到85%以上[{n}]。")
-    events = list(services.chain("openai").stream("农村卫生厕所普及率要达到多少？", history=history))
+    chain = services.chain("openai")
+    events = list(chain.stream("农村卫生厕所普及率要达到多少？", history=history))
     assert events[0].query == "农村卫生厕所普及率要达到多少？"
 
 
