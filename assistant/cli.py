@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--llm", choices=["extractive", "local", "openai"], help="answer backend")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--mode", choices=["qa", "outline", "draft"], default="qa",
+                     help="qa 问答 (default), outline 学习提纲, draft 起草 (the question is the "
+                          "topic; with one --doc and an empty topic, the whole document)")
+    ask.add_argument("--out", type=Path, help="also export the answer to FILE.md or FILE.docx")
     _filters(ask)
 
     search = _command(sub, "search", "hybrid search: ranked passages")
@@ -62,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--auth", help="require login user:pass")
 
     _command(sub, "config", "print every setting with its current value and meaning")
+    _command(sub, "models", "show the answer models: what is installed and where")
     return parser
 
 

@@ -58,15 +58,50 @@ def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
 
 def cmd_ask(services: Services, args: argparse.Namespace) -> int:
     _require_store(services)
-    answer = services.ask(args.question, filters_from(args, resolver(services)))
+    filters = filters_from(args, resolver(services))
+    if args.mode != "qa":
+        answer = services.run_mode(args.mode, args.question, filters)
+    elif args.json:
+        answer = services.ask(args.question, filters)
+    else:
+        answer = _stream_answer(services, args.question, filters)
     if args.json:
         print_json(answer_json(answer))
-    else:
+    elif args.mode != "qa":
         print(answer.text)
-        if answer.citations:
-            print()
-            print(sources_block(answer.citations))
+    if not args.json and answer.citations:
+        print()
+        print(sources_block(answer.citations))
+    for note in answer.notes:
+        print(f"注：{note}", file=sys.stderr)
+    if args.out:
+        from assistant.export import export
+
+        print(f"exported {export(answer, args.out)}", file=sys.stderr)
     return 0
+
+
+def _stream_answer(services: Services, question: str, filters: Any) -> Answer:
+    """Print tokens as they come; the verified answer (renumbered, marked) replaces them."""
+    from assistant.chain import Retrieval
+    from assistant.generation import Delta
+
+    answer: Answer | None = None
+    streamed = False
+    for event in services.chain().stream(question, filters):
+        if isinstance(event, Retrieval) and event.passages and not event.refusal:
+            titles = "、".join(dict.fromkeys(f"《{p.title}》" for p in event.passages[:3]))
+            print(f"检索到：{titles}", file=sys.stderr)
+        elif isinstance(event, Delta):
+            print(event.text, end="", flush=True, file=sys.stderr)
+            streamed = True
+        elif isinstance(event, Answer):
+            answer = event
+    if streamed:
+        print("\n——（以上为生成过程；以下为核对引用、重新编号后的回答）——", file=sys.stderr)
+    assert answer is not None
+    print(answer.text)
+    return answer
 
 
 def cmd_search(services: Services, args: argparse.Namespace) -> int:
@@ -136,6 +171,16 @@ def cmd_config(services: Services, args: argparse.Namespace) -> int:
 
     for name, value, description in describe(services.settings):
         print(f"{name:<28}{value!s:<28}{description}")
+    return 0
+
+
+def cmd_models(services: Services, args: argparse.Namespace) -> int:
+    from assistant.local_model import describe_models
+
+    print(f"answer backend (llm.mode): {services.settings.llm.mode}")
+    print(f"embedding: {services.settings.embedding.mode}")
+    for row in describe_models(services.settings.llm):
+        print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
     return 0
 
 

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from vectorstore.tokenize import Tokenizer
 
 
+MODE_PASSAGES = 8  # passages an outline or draft is built from
+MODE_DOC_CHUNKS = 40  # chunks of a whole document given to an outline or draft
+
+
 class Services:
     def __init__(self, settings: Settings, embeddings: PolicyEmbeddings | None = None) -> None:
         self.settings = settings
@@ -84,6 +88,39 @@ class Services:
             rewriter = lambda q, h: llm_rewrite(q, h, model)  # noqa: E731
         return AnswerChain(self.kb, self.settings, backend, self.tokenizer.terms, self._idf,
                            rewriter)
+
+    def run_mode(self, task: str, topic: str, filters: SearchFilter = SearchFilter(),
+                 mode: str | None = None) -> Answer:
+        """学习提纲 (task=outline) or 起草 (task=draft) on a topic, or on a whole document when
+        the filter names exactly one document and the topic is empty."""
+        from assistant import modes
+        from assistant.chain import refusal_answer
+
+        passages = self._mode_passages(topic, filters)
+        if isinstance(passages, Answer):
+            return passages
+        backend = self.backend(mode, task)
+        if backend.name == "extractive":
+            return getattr(modes, task)(topic or passages[0].title, passages)
+        answer = backend.answer(topic or f"《{passages[0].title}》", passages)
+        if not answer.citations:
+            from assistant.chain import Retrieval
+
+            return refusal_answer(Retrieval(topic, topic, filters, tuple(passages), 0.0,
+                                            "relevance"))
+        return answer
+
+    def _mode_passages(self, topic: str, filters: SearchFilter) -> list[Passage] | Answer:
+        from assistant.chain import refusal_answer
+
+        if not topic.strip() and len(filters.sources) == 1:
+            record = self.kb.find_source(filters.sources[0])
+            passages = self.kb.document_passages(record.doc_hash) if record else []
+            return passages[:MODE_DOC_CHUNKS]
+        found = self.chain("extractive").retrieve({"question": topic, "filters": filters})
+        if found.refusal and found.refusal == "relevance":
+            return refusal_answer(found)
+        return list(found.passages[:MODE_PASSAGES])
 
     def _idf(self, term: str) -> float:
         return self.kb.bm25.idf(term)

@@ -205,6 +205,16 @@ class KnowledgeBase:
         return [_passage(cid, stored[cid][0], stored[cid][1], 0.0, record, None, None)
                 for cid in ids if cid in stored]
 
+    def document_passages(self, doc_hash: str) -> list[Passage]:
+        """Every chunk of one document, in document order."""
+        record = self.records().get(doc_hash)
+        if record is None:
+            return []
+        ids = [f"{doc_hash}-{i:05d}" for i in range(record.chunks)]
+        stored = self.store.get_chunks(ids)
+        return [_passage(cid, stored[cid][0], stored[cid][1], 0.0, record, None, None)
+                for cid in ids if cid in stored]
+
     def stats(self) -> dict[str, Any]:
         return {"documents": len(self.records()), "chunks": self.store.chunks.count(),
                 "embedding": self.embeddings.identity, "where": self.store.where,

@@ -1,0 +1,141 @@
+"""学习提纲 (outline) and 起草 (draft) without a language model, built from the documents' own
+structure: retrieved passages grouped by their heading path, requirement sentences quoted
+verbatim, every point cited. With an LLM backend the same passages go to the outline/draft
+prompts instead (see Services.run_mode)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from assistant.types import Answer, Citation, Passage
+from ingest.chunking import split_sentences
+from ingest.headings import detect_heading
+
+_REQUIREMENT = re.compile(r"要|必须|确保|坚持|加快|推动|强化|加强|健全|完善|力争|推进|严格|落实")
+_TARGET = re.compile(r"(?:到20\d\d年|力争|目标|达到|提高到|不低于|突破|控制在).{0,40}\d|"
+                     r"\d+(?:\.\d+)?\s*[%％].{0,6}以上")
+_GUARANTEE = re.compile(r"组织领导|督查|督导|考核|问责|保障|责任|协调|宣传")
+_GUIDING = re.compile(r"指导思想|以.{2,30}为指导|贯彻落实|深入贯彻|为引领|总体要求")
+_UNIT = re.compile(r"(?:责任单位|牵头单位)[:：]([^）)。；]+)|([\u4e00-\u9fff（）]{2,16}"
+                   r"(?:局|委|办|厅|部|中心|政府|各县（市(?:、区)?）))(?:要|负责|牵头)")
+_DEADLINES = (re.compile(r"(?:20\d\d年)?\d{1,2}月(?:底|末|中旬|上旬|下旬)?前|年底前|年内"),
+              re.compile(r"20\d\d年(?:底|前)?|明年\d*月?"), re.compile(r"长期坚持|持续推进"))
+MAX_PER_PART = 3
+
+
+@dataclass
+class _Numbering:
+    """Citation numbers in order of first use."""
+
+    passages: list[Passage]
+
+    def __post_init__(self) -> None:
+        self.numbers: dict[int, int] = {}
+
+    def cite(self, rank: int) -> str:
+        self.numbers.setdefault(rank, len(self.numbers) + 1)
+        return f"[{self.numbers[rank]}]"
+
+    def citations(self) -> tuple[Citation, ...]:
+        return tuple(Citation(n, self.passages[rank - 1], rank)
+                     for rank, n in self.numbers.items())
+
+
+def _sentences(passages: list[Passage], pattern: re.Pattern[str]) -> Iterable[tuple[int, str]]:
+    seen: set[str] = set()
+    for rank, passage in enumerate(passages, 1):
+        for sentence in split_sentences(passage.text):
+            if (len(sentence) >= 8 and pattern.search(sentence) and sentence not in seen
+                    and not _is_heading(sentence, passage)):
+                seen.add(sentence)
+                yield rank, sentence
+
+
+def _is_heading(sentence: str, passage: Passage) -> bool:
+    """A heading line quoted as if it were a requirement (it is already the part title)."""
+    heading = detect_heading(sentence)
+    return heading is not None and not heading.inline_body or sentence.rstrip("。") in (
+        passage.title, *passage.heading_path)
+
+
+PREAMBLE = "开篇总述"
+
+
+def _part_title(passage: Passage) -> str:
+    return passage.heading_path[0] if passage.heading_path else PREAMBLE
+
+
+def outline(topic: str, passages: list[Passage]) -> Answer:
+    """A study outline: the parts the passages come from, their key requirements, questions."""
+    numbering = _Numbering(passages)
+    parts: dict[str, list[str]] = {}
+    for rank, sentence in _sentences(passages, _REQUIREMENT):
+        points = parts.setdefault(_part_title(passages[rank - 1]), [])
+        if len(points) < MAX_PER_PART:
+            points.append(f"{sentence}{numbering.cite(rank)}")
+    title = passages[0].title if passages else topic
+    lines = [f"《{title}》学习提纲（主题：{topic}）"]
+    for i, (part, points) in enumerate(parts.items(), 1):
+        lines.append(f"{_cn(i)}、{_strip_number(part)}")
+        lines += [f"  {j}. {p}" for j, p in enumerate(points, 1)]
+    lines.append("讨论题")
+    for j, part in enumerate([p for p in parts if p != PREAMBLE][:5], 1):
+        first = next(r for r, p in enumerate(passages, 1) if _part_title(p) == part)
+        lines.append(f"  {j}. 结合本地本单位实际，如何落实“{_strip_number(part)}”的要求？"
+                     f"{numbering.cite(first)}")
+    return Answer(question=topic, text="\n".join(lines), citations=numbering.citations(),
+                  passages=tuple(passages), backend="extractive")
+
+
+def draft(topic: str, passages: list[Passage]) -> Answer:
+    """A work-plan skeleton whose every task cites the requirement it implements."""
+    numbering = _Numbering(passages)
+    title = passages[0].title if passages else topic
+    lines = [f"《XX县（单位）贯彻落实〈{title}〉的工作方案》（初稿，请结合实际修改）"]
+    lines.append("一、指导思想")
+    lines += (_quoted(passages, _GUIDING, numbering, 1)
+              or ["  （待填写：文件中未检索到指导思想表述）"])
+    lines.append("二、主要目标")
+    lines += _quoted(passages, _TARGET, numbering, 3) or ["  （待填写：文件中未检索到量化目标）"]
+    lines.append("三、重点任务")
+    tasks = [(r, s) for r, s in _sentences(passages, _REQUIREMENT) if not _GUARANTEE.search(s)]
+    for j, (rank, sentence) in enumerate(tasks[:8], 1):
+        unit, deadline = _unit(sentence), _deadline(sentence)
+        lines.append(f"  {j}. {sentence}{numbering.cite(rank)}"
+                     f"（责任单位：{unit or '待定'}；时限：{deadline or '待定'}）")
+    lines.append("四、保障措施")
+    lines += _quoted(passages, _GUARANTEE, numbering, 3) or ["  （待填写）"]
+    return Answer(question=topic, text="\n".join(lines), citations=numbering.citations(),
+                  passages=tuple(passages), backend="extractive")
+
+
+def _quoted(passages: list[Passage], pattern: re.Pattern[str], numbering: _Numbering,
+            limit: int) -> list[str]:
+    picked = list(_sentences(passages, pattern))[:limit]
+    return [f"  {j}. {s}{numbering.cite(r)}" for j, (r, s) in enumerate(picked, 1)]
+
+
+def _unit(sentence: str) -> str:
+    match = _UNIT.search(sentence)
+    return (match.group(1) or match.group(2)).strip() if match else ""
+
+
+def _deadline(sentence: str) -> str:
+    """The most specific time node in a sentence: a month/year-end deadline before a year."""
+    for pattern in _DEADLINES:
+        match = pattern.search(sentence)
+        if match:
+            return match.group(0)
+    return ""
+
+
+def _strip_number(heading: str) -> str:
+    marker = r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[.、．])"
+    return re.sub(marker, "", heading).strip()
+
+
+def _cn(n: int) -> str:
+    digits = "一二三四五六七八九十"
+    return digits[n - 1] if n <= 10 else str(n)
