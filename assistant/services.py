@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.settings import Settings
-from assistant.types import Answer, Passage, SearchFilter
+from assistant.types import Answer, Citation, Passage, SearchFilter
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -127,8 +128,36 @@ class Services:
 
     # --- what the CLI and UI call -------------------------------------------------------------
     def ask(self, question: str, filters: SearchFilter = SearchFilter(),
-            mode: str | None = None) -> Answer:
+            mode: str | None = None, *, task: str = "qa") -> Answer:
+        """Answer a question (task=qa), or build an outline / draft on it."""
+        if task != "qa":
+            return self.run_mode(task, question, filters, mode)
         return self.chain(mode).ask(question, filters)
+
+    def ask_stream(self, question: str, filters: SearchFilter = SearchFilter(),
+                   history: Sequence[dict[str, str]] | Sequence[tuple[str, str]] = (), *,
+                   task: str = "qa", mode: str | None = None) -> Iterator[Answer]:
+        """Partial answers with growing text; the retrieved sources come first (as provisional
+        citations numbered by rank, which is what the model cites), the verified answer last."""
+        from assistant.chain import Retrieval
+        from assistant.generation import Delta
+
+        if task != "qa":
+            yield self.run_mode(task, question, filters, mode)
+            return
+        chain = self.chain(mode)
+        text, provisional, passages = "", (), ()
+        for event in chain.stream(question, filters, _pairs(history)):
+            if isinstance(event, Retrieval):
+                passages = event.passages
+                top = () if event.refusal else passages[: self.settings.retrieval.k]
+                provisional = tuple(Citation(r, p, r) for r, p in enumerate(top, 1))
+                yield Answer(question, "", provisional, passages, backend=chain.backend.name)
+            elif isinstance(event, Delta):
+                text += event.text
+                yield Answer(question, text, provisional, passages, backend=chain.backend.name)
+            elif isinstance(event, Answer):
+                yield event
 
     def search(self, query: str, k: int | None = None,
                filters: SearchFilter = SearchFilter()) -> list[Passage]:
@@ -149,3 +178,21 @@ class Services:
             if found:
                 self.kb.commit()
         return found
+
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+def _pairs(history: Sequence[dict[str, str]] | Sequence[tuple[str, str]]) -> Pairs:
+    """Gradio messages ([{role, content}, …]) or (question, answer) pairs → pairs."""
+    pairs: list[tuple[str, str]] = []
+    question = None
+    for item in history:
+        if isinstance(item, tuple):
+            pairs.append(item)
+        elif item.get("role") == "user":
+            question = str(item.get("content", ""))
+        elif item.get("role") == "assistant" and question is not None:
+            pairs.append((question, str(item.get("content", ""))))
+            question = None
+    return tuple(pairs)

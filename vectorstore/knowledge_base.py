@@ -121,7 +121,10 @@ class KnowledgeBase:
 
     def ensure_bm25(self) -> None:
         gen = self.store.generation()
-        if self.bm25.generation != gen and not (self.bm25.load() and self.bm25.generation == gen):
+        if self.bm25.generation == gen:
+            return
+        self._records = None  # another process changed the store: re-read the registry too
+        if not (self.bm25.load() and self.bm25.generation == gen):
             logger.info("bm25 index is stale, rebuilding generation=%s", gen)
             self._rebuild_bm25(gen)
         self._bm25_hashes = np.array([i.rsplit("-", 1)[0] for i in self.bm25.ids], dtype=object)

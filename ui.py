@@ -1,0 +1,261 @@
+"""Gradio front end: `build_app(services) -> gr.Blocks`, `serve(services)` (policyqa serve).
+
+Three tabs — 对话, 知识库, 命中测试 — over one Services object. The page loads nothing from
+outside the machine (system fonts, no analytics, no share link). The handlers live in
+assistant/ui_actions.py; the markup they produce in assistant/ui_render.py.
+"""
+
+import logging
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from assistant.errors import ConfigError, PolicyQAError  # noqa: E402
+from assistant.types import DOC_TYPES  # noqa: E402
+from assistant.ui_actions import ALL_TYPES, Actions, make_filter  # noqa: E402
+from assistant.ui_files import MAX_UPLOAD_MB, UPLOAD_TYPES  # noqa: E402
+from assistant.ui_render import (  # noqa: E402
+    DOC_HEADERS,
+    REPORT_HEADERS,
+    RETRIEVAL_HEADERS,
+    backend_label,
+    sources_panel,
+)
+
+PLACEHOLDER = "**请输入关于已收录政策文件的问题**\n\n回答逐句注明来源 [n]，右侧显示原文段落。"
+logger = logging.getLogger(__name__)
+CONCURRENCY = 4  # chats answered at once; writes to the knowledge base go one at a time
+MODES = [("问答", "qa"), ("学习提纲", "outline"), ("起草", "draft")]
+CSS = """
+.pq-header h2 {margin: 0}
+.pq-sources {max-height: calc(100vh - 330px); min-height: 160px; overflow-y: auto}
+.pq-empty {color: var(--body-text-color-subdued); padding: 8px}
+.pq-card {border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 8px 10px; margin-bottom: 8px; background: var(--background-fill-secondary)}
+.pq-card-title {font-weight: 600}
+.pq-n {color: var(--color-accent)}
+.pq-card-where {font-size: .85em; color: var(--body-text-color-subdued)}
+.pq-card-text {line-height: 1.65; margin-top: 4px}
+.pq-card mark {background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px}
+.pq-context summary {cursor: pointer; color: var(--color-accent); font-size: .9em}
+.pq-ctx {color: var(--body-text-color-subdued); font-size: .9em; margin: 4px 0}
+.pq-ctx-here {border-left: 3px solid var(--color-accent); padding-left: 6px; margin: 4px 0}
+"""
+
+
+def make_theme() -> gr.themes.Base:
+    """System CJK fonts only: nothing is fetched from a font CDN."""
+    cjk = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei"]
+    return gr.themes.Default(
+        font=[gr.themes.Font(name) for name in cjk] + ["system-ui", "sans-serif"],
+        font_mono=[gr.themes.Font("WenQuanYi Micro Hei Mono"), "ui-monospace", "monospace"])
+
+
+def build_app(services) -> gr.Blocks:
+    actions = Actions(services)
+    with gr.Blocks(title="政策问答助手", analytics_enabled=False, fill_width=True) as app:
+        with gr.Row(elem_classes="pq-header"):
+            gr.Markdown("## 政策问答助手")
+            gr.Markdown(backend_label(actions.backend_mode), elem_id="pq-backend")
+        with gr.Tabs():
+            with gr.Tab("对话", id="chat"):
+                chat = _chat_tab(actions)
+            with gr.Tab("知识库", id="kb"):
+                kb = _kb_tab(actions)
+            with gr.Tab("命中测试", id="retrieval"):
+                _retrieval_tab(actions, chat)
+        _wire_refresh(app, actions, chat, kb)
+
+        def chat_api(question: str) -> str:
+            """Answer one question (qa mode, no memory): Markdown answer, then 来源."""
+            return actions.api_chat(question)
+
+        gr.api(chat_api, api_name="chat")
+    return app
+
+
+def _chat_tab(actions: Actions) -> dict:
+    turns = gr.State([])
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=420):
+            chatbot = gr.Chatbot(
+                label="对话", height="calc(100vh - 330px)", min_height=260, latex_delimiters=[],
+                placeholder=PLACEHOLDER,
+                examples=_examples(actions), elem_id="pq-chat", buttons=["copy"])
+            with gr.Row():
+                question = gr.Textbox(show_label=False, placeholder="输入问题，按回车发送",
+                                      scale=6, max_lines=4, elem_id="pq-question", autofocus=True)
+                send = gr.Button("发送", variant="primary", scale=1, min_width=80)
+            with gr.Row():
+                new_chat = gr.Button("新对话", size="sm")
+                export = gr.Button("导出 Word / Markdown", size="sm")
+                status = gr.Markdown("", elem_id="pq-status")
+            files = gr.File(label="导出文件", visible=False, file_count="multiple")
+        with gr.Column(scale=2, min_width=340):
+            mode = gr.Radio(MODES, value="qa", label="模式", elem_id="pq-mode")
+            with gr.Accordion("检索范围（文件、类型）", open=False):
+                docs = gr.Dropdown(actions.document_choices(), multiselect=True, value=[],
+                                   label="只在这些文件中查找（不选 = 全部）",
+                                   allow_custom_value=True)
+                doc_type = gr.Dropdown([ALL_TYPES, *DOC_TYPES], value=ALL_TYPES, label="文件类型")
+            sources = gr.HTML(sources_panel([]), label="来源", elem_id="pq-sources")
+    parts = dict(turns=turns, chatbot=chatbot, question=question, mode=mode, docs=docs,
+                 doc_type=doc_type, sources=sources, status=status, files=files)
+    _wire_chat(actions, parts, send, new_chat, export)
+    return parts
+
+
+def _examples(actions: Actions) -> list[dict]:
+    return [{"text": q, "display_text": q} for q in actions.example_questions()]
+
+
+def _wire_chat(actions: Actions, c: dict, send, new_chat, export) -> None:
+    def on_chat(question, messages, turns, task, docs, doc_type):
+        for step in actions.chat(question, messages, turns, task, make_filter(docs, doc_type)):
+            yield step.messages, step.turns, step.sources_html, ""
+
+    def on_example(evt: gr.SelectData):
+        return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
+
+    def on_like(turns, data: gr.LikeData):
+        return actions.feedback(turns, data.index, data.liked)
+
+    def on_export(turns):
+        paths = actions.export(turns)
+        return gr.File(value=paths or None, visible=bool(paths)), (
+            "" if paths else "还没有可导出的对话。")
+
+    inputs = [c["question"], c["chatbot"], c["turns"], c["mode"], c["docs"], c["doc_type"]]
+    outputs = [c["chatbot"], c["turns"], c["sources"], c["question"]]
+    ask = dict(fn=on_chat, inputs=inputs, outputs=outputs, api_visibility="private",
+               show_progress="minimal")
+    send.click(**ask)
+    c["question"].submit(**ask)
+    private = dict(api_visibility="private")
+    c["chatbot"].example_select(on_example, None, c["question"], **private).then(**ask)
+    c["chatbot"].like(on_like, [c["turns"]], c["status"], **private)
+    c["chatbot"].clear(lambda: ([], sources_panel([])), None, [c["turns"], c["sources"]],
+                       **private)  # the chat's own 清空 button: forget the turns too
+    new_chat.click(lambda: ([], [], sources_panel([]), "", gr.File(value=None, visible=False)),
+                   None, [c["chatbot"], c["turns"], c["sources"], c["status"], c["files"]],
+                   **private)
+    export.click(on_export, [c["turns"]], [c["files"], c["status"]], **private)
+
+
+def _kb_tab(actions: Actions) -> dict:
+    types = "、".join(t.lstrip(".") for t in UPLOAD_TYPES)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=340):
+            upload = gr.File(label=f"上传文件（{types}，可多选，每个不超过 {MAX_UPLOAD_MB} MB）",
+                             file_count="multiple", file_types=list(UPLOAD_TYPES),
+                             elem_id="pq-upload", height=140)
+            ingest = gr.Button("导入知识库", variant="primary")
+            ingest_status = gr.Markdown("")
+            report = gr.Dataframe(headers=REPORT_HEADERS, label="导入结果", wrap=True,
+                                  interactive=False, max_height=260,
+                                  column_widths=["34%", "12%", "24%", "10%", "20%"])
+        with gr.Column(scale=3, min_width=420):
+            documents = gr.Dataframe(actions.document_rows(), headers=DOC_HEADERS,
+                                     label="已收录文件", wrap=True, interactive=False,
+                                     max_height=380, elem_id="pq-documents",
+                                     column_widths=["32%", "9%", "17%", "13%", "8%", "21%"])
+            with gr.Row():
+                victim = gr.Dropdown(actions.document_choices(), label="删除文件", scale=3,
+                                     allow_custom_value=True)
+                delete = gr.Button("删除", variant="stop", scale=1, min_width=80)
+            delete_status = gr.Markdown("")
+
+    def on_ingest(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio API)
+        progress(0, desc="正在导入…")
+        outcome = actions.ingest(files)
+        return outcome.rows, outcome.message, None
+
+    write = dict(concurrency_limit=1, concurrency_id="kb-write")
+    ingested = ingest.click(on_ingest, [upload], [report, ingest_status, upload],
+                            api_name="ingest", **write)
+    deleted = delete.click(actions.delete, [victim], [delete_status], api_name="delete_document",
+                           **write)
+    return dict(documents=documents, victim=victim, ingested=ingested, deleted=deleted)
+
+
+def _retrieval_tab(actions: Actions, chat: dict) -> None:
+    with gr.Row():
+        query = gr.Textbox(label="检索词或问题", scale=5, elem_id="pq-probe")
+        k = gr.Slider(1, 20, value=actions.services.settings.retrieval.k, step=1,
+                      label="返回段落数", scale=2)
+        run = gr.Button("检索", variant="primary", scale=1, min_width=80)
+    gr.Markdown("融合排名由 BM25（关键词）与向量（语义）两路排名按倒数排名融合得出；"
+                "“—”表示该路未检索到此段落。检索范围与对话页的设置相同。")
+    table = gr.Dataframe(headers=RETRIEVAL_HEADERS, wrap=True, interactive=False,
+                         max_height=480, column_widths=["6%", "7%", "7%", "7%", "7%", "7%",
+                                                        "14%", "15%", "30%"])
+
+    def on_probe(text, n, docs, doc_type):
+        return actions.retrieval_test(text, n, make_filter(docs, doc_type))
+
+    probe = dict(fn=on_probe, inputs=[query, k, chat["docs"], chat["doc_type"]],
+                 outputs=table, api_visibility="private")
+    run.click(**probe)
+    query.submit(**probe)
+
+
+def _wire_refresh(app: gr.Blocks, actions: Actions, chat: dict, kb: dict) -> None:
+    """Document lists, filters and example questions follow every change to the store."""
+    def refresh():
+        choices = actions.document_choices()
+        return (actions.document_rows(), gr.Dropdown(choices=choices, value=None),
+                gr.Dropdown(choices=choices), gr.Chatbot(examples=_examples(actions)))
+
+    outputs = [kb["documents"], kb["victim"], chat["docs"], chat["chatbot"]]
+    quiet = dict(show_progress="hidden", api_visibility="private")
+    kb["ingested"].then(refresh, None, outputs, **quiet)
+    kb["deleted"].then(refresh, None, outputs, **quiet)
+    app.load(refresh, None, outputs, **quiet)
+
+
+# --- serving ----------------------------------------------------------------------------------
+def launch_options(settings) -> dict:
+    """gr.Blocks.launch keyword arguments: bind address, login, theme; never a share link."""
+    ui = settings.ui
+    options = dict(server_name=ui.host, server_port=ui.port, share=False, theme=make_theme(),
+                   css=CSS, ssr_mode=False, max_file_size=f"{MAX_UPLOAD_MB}mb",
+                   footer_links=["api"], show_error=True, quiet=True)
+    if ui.auth:
+        user, sep, password = ui.auth.partition(":")
+        if not (sep and user and password):
+            raise ConfigError("ui.auth must look like user:pass (set --auth or POLICYQA_UI__AUTH)")
+        options.update(auth=(user, password), auth_message="请登录政策问答助手")
+    return options
+
+
+def warm_up(services) -> None:
+    """Pay the one-off costs (LangChain import, jieba, BM25 load) before `ready`, not on the
+    first question."""
+    import assistant.chain  # noqa: F401  (≈1 s of imports)
+
+    try:
+        services.search("预热", 1)
+    except PolicyQAError as exc:
+        logger.warning("warm-up search failed reason=%s", exc)
+
+
+def start(services, **overrides) -> tuple[gr.Blocks, str]:
+    """Build, queue and launch without blocking; the URL the page is served on."""
+    warm_up(services)
+    app = build_app(services)
+    app.queue(default_concurrency_limit=CONCURRENCY)
+    options = launch_options(services.settings) | overrides
+    app.launch(prevent_thread_lock=True, **options)
+    host = "127.0.0.1" if options["server_name"] in ("0.0.0.0", "") else options["server_name"]
+    return app, f"http://{host}:{app.server_port}"
+
+
+def serve(services) -> None:
+    app, url = start(services)
+    print(f"ready: {url}", flush=True)
+    try:
+        app.block_thread()
+    finally:
+        app.close()
