@@ -6,14 +6,18 @@ passage, followed by that passage's citation number.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant.relevance import IdfFn, coverage
 from assistant.types import Answer, Citation, Passage
 from ingest.chunking import split_sentences
+from ingest.headings import detect_heading
 
 _LIST_CUES = ("哪些", "哪几", "几个方面", "措施", "举措", "要求", "内容", "重点", "任务", "主要")
 _PER_PASSAGE = 3
+HEADING_DISCOUNT = 0.6
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,9 @@ class ExtractiveBackend:
             own = coverage(terms, sentence, self.idf).score
             ctx = coverage(terms, sentence + context, self.idf).score
             score = own + 0.3 * ctx + 0.15 / rank
-            out.append(_Candidate(rank, pos, sentence, score))
+            if is_heading_sentence(sentence, passage):
+                score *= HEADING_DISCOUNT  # a heading names a topic; prefer what it says
+            out.append(_Candidate(rank, pos, _MD_HEADING.sub("", sentence), score))
         return out
 
     def _with_continuations(self, chosen: list[_Candidate],
@@ -82,6 +88,14 @@ class ExtractiveBackend:
                 extra.append(_Candidate(cand.rank, pos, sentences[pos], 0.0))
         seen = {(c.rank, c.position) for c in chosen}
         return chosen + [c for c in extra if (c.rank, c.position) not in seen]
+
+
+def is_heading_sentence(sentence: str, passage: Passage) -> bool:
+    """A heading or title line, which says what a section is about but answers nothing."""
+    heading = detect_heading(sentence)
+    if heading is not None and not heading.inline_body:
+        return True
+    return sentence.rstrip("。") in (passage.title, *passage.heading_path)
 
 
 def _compose(question: str, picked: list[_Candidate], passages: list[Passage]) -> Answer:

@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assistant.extractive import is_heading_sentence
 from assistant.types import Answer, Citation, Passage
 from ingest.chunking import split_sentences
-from ingest.headings import detect_heading
 
 _REQUIREMENT = re.compile(r"要|必须|确保|坚持|加快|推动|强化|加强|健全|完善|力争|推进|严格|落实")
 _TARGET = re.compile(r"(?:到20\d\d年|力争|目标|达到|提高到|不低于|突破|控制在).{0,40}\d|"
@@ -48,16 +48,9 @@ def _sentences(passages: list[Passage], pattern: re.Pattern[str]) -> Iterable[tu
     for rank, passage in enumerate(passages, 1):
         for sentence in split_sentences(passage.text):
             if (len(sentence) >= 8 and pattern.search(sentence) and sentence not in seen
-                    and not _is_heading(sentence, passage)):
+                    and not is_heading_sentence(sentence, passage)):
                 seen.add(sentence)
                 yield rank, sentence
-
-
-def _is_heading(sentence: str, passage: Passage) -> bool:
-    """A heading line quoted as if it were a requirement (it is already the part title)."""
-    heading = detect_heading(sentence)
-    return heading is not None and not heading.inline_body or sentence.rstrip("。") in (
-        passage.title, *passage.heading_path)
 
 
 PREAMBLE = "开篇总述"
