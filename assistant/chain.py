@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from assistant.relevance import coverage, fact_kind, has_fact
+from assistant.relevance import absent_names, coverage, fact_kind, has_fact
 from assistant.rewrite import History, depends_on_history, rule_rewrite
 from assistant.settings import Settings
 from assistant.types import Answer, Passage, SearchFilter
@@ -105,6 +105,9 @@ class AnswerChain:
         found = replace(found, relevance=relevance)
         if not top or relevance < self.settings.retrieval.min_relevance:
             return replace(found, refusal="relevance")
+        absent = absent_names(found.question, (_full_text(p) for p in top))
+        if absent:
+            return replace(found, refusal="“" + "”“".join(absent) + "”")
         kind = fact_kind(found.question)
         if kind is None:
             return found
@@ -131,6 +134,8 @@ def refusal_answer(found: Retrieval) -> Answer:
     scope = "全部已收录文件" if found.filters.is_empty() else _scope(found.filters)
     if found.refusal == "relevance":
         why = f"最相关段落与问题的匹配度为{found.relevance:.0%}，不足以作答"
+    elif found.refusal.startswith("“"):
+        why = f"检索到的段落没有提到{found.refusal}"
     else:
         why = f"检索到的段落中没有关于{found.refusal}的明确表述"
     nearest = "、".join(dict.fromkeys(f"《{p.title}》" for p in found.passages[:3] if p.title))

@@ -53,8 +53,11 @@ class IngestSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     k: int = Field(5, ge=1, description="Passages returned / shown")
-    fetch_k: int = Field(40, ge=1, description="Candidates taken from each of BM25 and dense")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant")
+    fetch_k: int = Field(30, ge=1, description="Candidates taken from each of BM25 and dense, "
+                         "and fused candidates reranked")
+    rrf_k: int = Field(30, ge=1, description="Reciprocal-rank-fusion constant")
+    sentence_weight: float = Field(1.0, ge=0, description="Rerank weight of the best single "
+                                   "sentence's question-term coverage (0 = plain fusion)")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion")
     min_relevance: float = Field(0.30, ge=0, le=1, description="Refuse when the best passage's "

@@ -27,6 +27,7 @@ def _bm25s():  # noqa: ANN202
     return bm25s
 
 TokenizeFn = Callable[[str], list[str]]
+TOKENIZER_VERSION = 2  # bump when tokenisation changes, so cached tokens are recomputed
 
 
 class BM25Index:
@@ -47,6 +48,8 @@ class BM25Index:
         try:
             bm25s = _bm25s()
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("tokenizer") != TOKENIZER_VERSION:
+                return False
             self.ids, self.generation = meta["ids"], meta["generation"]
             self.df = meta.get("df", {})
             self._model = bm25s.BM25.load(str(self.folder / "index"), show_progress=False) \
@@ -88,8 +91,10 @@ class BM25Index:
         if self._tokens is None:
             path = self.folder / "index" / "tokens.json"
             try:
-                self._tokens = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                saved = json.loads(path.read_text(encoding="utf-8"))
+                fresh = saved.get("version") == TOKENIZER_VERSION
+                self._tokens = saved.get("tokens", {}) if fresh else {}
+            except (OSError, ValueError, AttributeError):
                 self._tokens = {}
         return self._tokens
 
@@ -100,8 +105,10 @@ class BM25Index:
         new.mkdir(parents=True)
         if model is not None:
             model.save(str(new), show_progress=False)
-        (new / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), "utf-8")
-        meta = json.dumps({"generation": generation, "ids": ids, "df": self.df},
+        saved = {"version": TOKENIZER_VERSION, "tokens": tokens}
+        (new / "tokens.json").write_text(json.dumps(saved, ensure_ascii=False), "utf-8")
+        meta = json.dumps({"generation": generation, "ids": ids, "df": self.df,
+                           "tokenizer": TOKENIZER_VERSION},
                           ensure_ascii=False)
         (new / "meta.json").write_text(meta, encoding="utf-8")
         shutil.rmtree(old, ignore_errors=True)

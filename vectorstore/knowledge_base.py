@@ -23,7 +23,7 @@ from assistant.types import HEADING_SEP, Chunk, Passage, SearchFilter
 from vectorstore.bm25_index import BM25Index
 from vectorstore.chroma_store import ChromaStore, DocRecord, date_number
 from vectorstore.embeddings import PolicyEmbeddings
-from vectorstore.hybrid import Ranked, fuse
+from vectorstore.hybrid import Ranked, fuse, rerank_by_sentence
 from vectorstore.tokenize import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -168,8 +168,12 @@ class KnowledgeBase:
         fetch = max(cfg.fetch_k, k)
         bm25 = self._bm25_ranked(query, fetch, allowed)
         dense = self._dense_ranked(query, fetch, allowed, committed)
-        fused = fuse([(bm25, cfg.bm25_weight), (dense, cfg.dense_weight)], cfg.rrf_k)[:k]
-        return self._passages(fused, bm25, dense)
+        fused = fuse([(bm25, cfg.bm25_weight), (dense, cfg.dense_weight)], cfg.rrf_k)[:fetch]
+        stored = self.store.get_chunks([cid for cid, _ in fused])
+        texts = {cid: f"{m.get('heading', '')}\n{body}" for cid, (body, m) in stored.items()}
+        terms = self.tokenizer.terms(query)
+        fused = rerank_by_sentence(fused, texts, terms, self.bm25.idf, cfg.sentence_weight)[:k]
+        return self._passages(fused, stored, bm25, dense)
 
     def _bm25_ranked(self, query: str, n: int, allowed: set[str] | None) -> Ranked:
         mask = None
@@ -184,9 +188,8 @@ class KnowledgeBase:
         hits = self.store.query(vector, n, where)
         return [(cid, score) for cid, score in hits if cid.rsplit("-", 1)[0] in committed]
 
-    def _passages(self, fused: list[tuple[str, float]], bm25: Ranked,
+    def _passages(self, fused: list[tuple[str, float]], stored: dict[str, Any], bm25: Ranked,
                   dense: Ranked) -> list[Passage]:
-        stored = self.store.get_chunks([cid for cid, _ in fused])
         b_rank = {cid: (r, s) for r, (cid, s) in enumerate(bm25, 1)}
         d_rank = {cid: (r, s) for r, (cid, s) in enumerate(dense, 1)}
         out = []
