@@ -70,18 +70,29 @@ def absent_names(question: str, texts: Iterable[str]) -> list[str]:
     """Years and place names the question asks about that none of the texts mention: a sign
     that the documents are about somewhere (or some year) else."""
     corpus = "".join(texts)
-    names = _YEAR.findall(question) + _places(question)
-    return [n for n in dict.fromkeys(names) if n not in corpus and _stem(n) not in corpus]
+    names = _YEAR.findall(question) + places(question)
+    return [n for n in dict.fromkeys(names) if not mentions(corpus, n)]
 
 
-def _places(question: str) -> list[str]:
+_COUNTY = re.compile(r"(?<![各全本该每外哪这那])([\u4e00-\u9fff]{1,2}县)(?!域|级|城|里|委|乡)")
+_GENERIC_PLACES = frozenset("全市 我市 本市 全省 全国 城区 市区 县区 各县 全县 本县".split())
+
+
+def places(question: str) -> list[str]:
+    """Place names in a question (jieba's ns tag, plus X县 forms jieba does not know)."""
     import logging
 
     import jieba
     import jieba.posseg
 
     jieba.setLogLevel(logging.WARNING)
-    return [w for w, flag in jieba.posseg.cut(question) if flag == "ns" and len(w) >= 2]
+    found = [w for w, flag in jieba.posseg.cut(question) if flag == "ns" and len(w) >= 2]
+    found += _COUNTY.findall(question)
+    return [p for p in dict.fromkeys(found) if p not in _GENERIC_PLACES]
+
+
+def mentions(text: str, name: str) -> bool:
+    return name in text or _stem(name) in text
 
 
 def _stem(name: str) -> str:

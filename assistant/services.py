@@ -87,8 +87,7 @@ class Services:
         if backend.name != "extractive":
             model = self.chat_model(backend.name)
             rewriter = lambda q, h: llm_rewrite(q, h, model)  # noqa: E731
-        return AnswerChain(self.kb, self.settings, backend, self.tokenizer.terms, self._idf,
-                           rewriter)
+        return AnswerChain(self.kb, self.settings, backend, self.tokenizer.terms, rewriter)
 
     def run_mode(self, task: str, topic: str, filters: SearchFilter = SearchFilter(),
                  mode: str | None = None) -> Answer:
