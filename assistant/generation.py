@@ -9,6 +9,7 @@ extractive backend answers instead and the answer says so.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -18,7 +19,6 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 import prompts
 from assistant.citations import source_line
-from assistant.errors import LLMError
 from assistant.types import Answer, Passage
 from assistant.verify import NOT_MENTIONED, verify
 
@@ -90,9 +90,9 @@ class LLMBackend:
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 parts.append(text)
                 yield Delta(text)
-        except (LLMError, OSError, ValueError, RuntimeError) as exc:
-            logger.warning("llm failed backend=%s reason=%s", self.name, exc)
-            yield self._fallback(question, passages, str(exc))
+        except Exception as exc:  # noqa: BLE001 - any client/server failure: quote instead
+            logger.warning("llm failed backend=%s reason=%s", self.name, type(exc).__name__)
+            yield self._fallback(question, passages, _scrub(f"{type(exc).__name__}: {exc}"))
             return
         self.timings["generate_s"] = time.perf_counter() - start
         yield self._verified(question, "".join(parts), given, passages)
@@ -116,3 +116,11 @@ class LLMBackend:
         answer = self.fallback.answer(question, passages)
         return replace(answer, text=f"{FALLBACK_NOTE}\n{answer.text}",
                        notes=answer.notes + (f"大模型错误：{reason[:200]}",))
+
+
+_SECRET = re.compile(r"(sk-|Bearer\s+|api[_-]?key[\"'=:\s]+)[\w.-]{6,}", re.IGNORECASE)
+
+
+def _scrub(message: str) -> str:
+    """Error text shown to users: never an API key, even if a client library echoed one."""
+    return _SECRET.sub(r"\1***", message)
