@@ -78,7 +78,8 @@ class LLMSettings(BaseModel):
     n_ctx: int = Field(4096, ge=512, description="Context window of the local model (tokens)")
     threads: int = Field(0, ge=0, description="CPU threads for the local model; 0 = all cores")
     max_tokens: int = Field(512, ge=16, description="Longest answer generated (tokens)")
-    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature (0 = "
+                               "deterministic, the same question gets the same answer)")
     base_url: str = Field("", description="OpenAI-compatible endpoint for mode=openai, "
                           "e.g. http://127.0.0.1:8000/v1")
     model: str = Field("", description="Model name sent to the OpenAI-compatible endpoint")
