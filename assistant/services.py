@@ -45,8 +45,12 @@ class Services:
 
     @cached_property
     def kb(self) -> KnowledgeBase:
+        import threading
+
         from vectorstore.knowledge_base import KnowledgeBase
 
+        # jieba's dictionary (~1 s) loads on the other core while Chroma opens (~1 s)
+        threading.Thread(target=self.tokenizer.tokens, args=("预热",), daemon=True).start()
         return KnowledgeBase(self.settings, self.embeddings, self.tokenizer)
 
     def extractive(self) -> AnswerBackend:
