@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from assistant.types import Citation, Passage
 
 MARKER = re.compile(r"\[(\d{1,2})\]|【(\d{1,2})】|\[\^(\d{1,2})\]")
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+|$)|\n")
+# a sentence, with the citation markers written right after its final punctuation ("…。[1]")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+(?:\s*(?:\[\d{1,2}\]|【\d{1,2}】))*|$)|\n")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 NOT_MENTIONED = "文件中未提及"
 WEAK_SUPPORT = 0.35

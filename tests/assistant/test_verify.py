@@ -52,3 +52,9 @@ def test_not_mentioned_note_needs_no_citation():
 def test_support_ignores_punctuation():
     assert support("各县要在10月底前完成特色产业项目谋划", PASSAGES[0].text) > 0.8
     assert support("完全无关的句子内容", PASSAGES[0].text) < 0.2
+
+
+def test_markers_after_the_full_stop_belong_to_that_sentence():
+    result = verify("各县要在10月底前完成项目谋划。[1]财政局安排专项资金2000万元。[2]", PASSAGES)
+    assert result.uncited == 0
+    assert result.text == "各县要在10月底前完成项目谋划[1]。财政局安排专项资金2000万元[2]。"
