@@ -15,7 +15,8 @@ from assistant.types import Citation, Passage
 
 MARKER = re.compile(r"\[(\d{1,2})\]|【(\d{1,2})】|\[\^(\d{1,2})\]")
 # a sentence, with the citation markers written right after its final punctuation ("…。[1]")
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+(?:\s*(?:\[\d{1,2}\]|【\d{1,2}】))*|$)|\n")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+(?:\s*(?:\[\d{1,2}\]|【\d{1,2}】))*|$)"
+                       r"|\n")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 NOT_MENTIONED = "文件中未提及"
 WEAK_SUPPORT = 0.35
