@@ -64,9 +64,12 @@ def load_document(path: Path, *, max_text_chars: int = 5_000_000) -> Document:
     return Document(page_content=text, metadata=metadata)
 
 
-def skip_reason(path: Path) -> str | None:
-    """Why a file of this name cannot be ingested, or None if its format is supported."""
+def skip_reason(path: Path, named: bool = False) -> str | None:
+    """Why a file of this name cannot be ingested, or None if its format is supported.
+    A README met while walking a folder is skipped; one named on the command line is not."""
     suffix = path.suffix.lower()
+    if not named and path.stem.lower() == "readme":
+        return "a folder's README, not a policy document (ingest it by name to include it)"
     if suffix in SUPPORTED_SUFFIXES:
         return None
     if suffix in CONVERT_FIRST_SUFFIXES:
@@ -87,7 +90,7 @@ def iter_source_files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
         elif path.is_dir():
             yield from _walk(path, visited)
         else:
-            yield path, skip_reason(path)
+            yield path, skip_reason(path, named=True)
 
 
 def _walk(folder: Path, visited: set[Path]) -> Iterator[tuple[Path, str | None]]:

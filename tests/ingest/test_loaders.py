@@ -255,3 +255,14 @@ def test_iter_source_files_accepts_single_files(tmp_path: Path) -> None:
     path = write(tmp_path, "a.txt", b"x")
     assert list(iter_source_files([path])) == [(path, None)]
     assert SUPPORTED_SUFFIXES == {".txt", ".md", ".pdf", ".docx"}
+
+
+def test_a_folders_readme_is_skipped_unless_named(tmp_path):
+    from ingest.loaders import iter_source_files
+
+    (tmp_path / "README.md").write_text("# 说明", encoding="utf-8")
+    (tmp_path / "通知.txt").write_text("关于开展检查的通知", encoding="utf-8")
+    walked = dict(iter_source_files([tmp_path]))
+    assert walked[tmp_path / "通知.txt"] is None
+    assert "README" in walked[tmp_path / "README.md"]
+    assert dict(iter_source_files([tmp_path / "README.md"]))[tmp_path / "README.md"] is None
