@@ -1,6 +1,5 @@
 """A person's walk through the page in headless Chromium on a 1366×768 laptop screen."""
 
-import shutil
 import time
 from pathlib import Path
 
@@ -84,7 +83,6 @@ def test_ask_read_sources_upload_docx(page_on_app, tmp_path: Path):
 
     shot = tmp_path / "chat.png"
     page.screenshot(path=str(shot))
-    shutil.copyfile(shot, "/tmp/policyqa_chat.png")
 
     page.get_by_role("tab", name="知识库").click()
     page.locator("#pq-upload input[type=file]").set_input_files(
