@@ -140,6 +140,16 @@ def output_line(item: QAItem, answer: Answer) -> dict[str, Any]:
     }
 
 
+def _ask_in_conversation(chain, item: QAItem, filters: SearchFilter) -> Answer:  # noqa: ANN001
+    """Ask the earlier turns first (their answers become the history), then the question."""
+    history: tuple[tuple[str, str], ...] = ()
+    for turn in (*item.turns, item.question):
+        answer = next(e for e in reversed(list(chain.stream(turn, filters, history)))
+                      if isinstance(e, Answer))
+        history += ((turn, answer.text),)
+    return answer
+
+
 def run_eval(services, qa_file: Path, out: Path | None, filters: SearchFilter,  # noqa: ANN001
              mode: str = "extractive", limit: int = 0) -> dict[str, float | int]:
     items = list(read_qa(qa_file))[: limit or None]
@@ -148,7 +158,7 @@ def run_eval(services, qa_file: Path, out: Path | None, filters: SearchFilter,  
     handle = open(out, "w", encoding="utf-8") if out else None  # noqa: SIM115
     try:
         for item in items:
-            answer = chain.ask(item.question, filters)
+            answer = _ask_in_conversation(chain, item, filters)
             metrics.add(item, answer)
             if handle:
                 handle.write(json.dumps(output_line(item, answer), ensure_ascii=False) + "\n")

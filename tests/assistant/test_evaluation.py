@@ -52,3 +52,19 @@ def test_read_qa_names_the_bad_line(tmp_path):
     path.write_text(json.dumps({"id": "a", "question": "问？"}) + "\n{\"id\": 2}\n", "utf-8")
     with pytest.raises(ConfigError, match=r"qa.jsonl:2"):
         list(read_qa(path))
+
+
+def test_earlier_turns_are_asked_first_and_shape_the_follow_up(services, tmp_path):
+    from assistant.evaluation import run_eval
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps({"id": "t", "question": "那生活污水治理呢？",
+                              "turns": ["农村人居环境整治有什么要求？"],
+                              "evidence": ["生活污水治理"]}, ensure_ascii=False), "utf-8")
+    out = tmp_path / "out.jsonl"
+    from assistant.types import SearchFilter
+
+    metrics = run_eval(services, qa, out, SearchFilter())
+    assert metrics["span_hit@5"] == 1.0
+    line = json.loads(out.read_text("utf-8"))
+    assert line["question"] == "那生活污水治理呢？" and not line["refused"]
