@@ -273,5 +273,6 @@ class LocalLlamaChat(BaseChatModel):
 def make_local_chat(settings: LLMSettings) -> LocalLlamaChat:
     """The local chat model for `settings` (joins the bundled GGUF on first use)."""
     return LocalLlamaChat(model_path=str(resolve_model_path(settings)), n_ctx=settings.n_ctx,
-                          threads=settings.threads, max_tokens=settings.max_tokens,
+                          threads=settings.threads, threads_batch=settings.threads_batch,
+                          max_tokens=settings.max_tokens,
                           temperature=settings.temperature)

@@ -76,7 +76,10 @@ class LLMSettings(BaseModel):
     model_cache: Path = Field(Path.home() / ".cache" / "policyqa" / "models",
                               description="Where the bundled GGUF is assembled once")
     n_ctx: int = Field(4096, ge=512, description="Context window of the local model (tokens)")
-    threads: int = Field(0, ge=0, description="CPU threads for the local model; 0 = all cores")
+    threads: int = Field(0, ge=0, description="CPU threads generating tokens (local model); "
+                         "0 = all cores. On a busy 2-core machine 1 was ~4x faster (bench_llm)")
+    threads_batch: int = Field(0, ge=0, description="CPU threads reading the prompt (local "
+                               "model); 0 = all cores")
     max_tokens: int = Field(512, ge=16, description="Longest answer generated (tokens)")
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature (0 = "
                                "deterministic, the same question gets the same answer)")
