@@ -7,6 +7,7 @@ assistant/ui_actions.py; the markup they produce in assistant/ui_render.py.
 
 import logging
 import os
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -107,7 +108,8 @@ def _chat_tab(actions: Actions) -> dict:
     return parts
 
 
-def _examples(actions: Actions) -> list[dict]:
+def _examples(actions: Actions) -> list[Any]:
+    """Example questions as Chatbot example messages ({text, display_text} dicts)."""
     return [{"text": q, "display_text": q} for q in actions.example_questions()]
 
 
@@ -172,7 +174,7 @@ def _kb_tab(actions: Actions) -> dict:
         outcome = actions.ingest(files)
         return outcome.rows, outcome.message, None
 
-    write = dict(concurrency_limit=1, concurrency_id="kb-write")
+    write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id="kb-write")
     ingested = ingest.click(on_ingest, [upload], [report, ingest_status, upload],
                             api_name="ingest", **write)
     deleted = delete.click(actions.delete, [victim], [delete_status], api_name="delete_document",
@@ -195,8 +197,8 @@ def _retrieval_tab(actions: Actions, chat: dict) -> None:
     def on_probe(text, n, docs, doc_type):
         return actions.retrieval_test(text, n, make_filter(docs, doc_type))
 
-    probe = dict(fn=on_probe, inputs=[query, k, chat["docs"], chat["doc_type"]],
-                 outputs=table, api_visibility="private")
+    probe: dict[str, Any] = dict(fn=on_probe, inputs=[query, k, chat["docs"], chat["doc_type"]],
+                                 outputs=table, api_visibility="private")
     run.click(**probe)
     query.submit(**probe)
 
@@ -209,7 +211,7 @@ def _wire_refresh(app: gr.Blocks, actions: Actions, chat: dict, kb: dict) -> Non
                 gr.Dropdown(choices=choices), gr.Chatbot(examples=_examples(actions)))
 
     outputs = [kb["documents"], kb["victim"], chat["docs"], chat["chatbot"]]
-    quiet = dict(show_progress="hidden", api_visibility="private")
+    quiet: dict[str, Any] = dict(show_progress="hidden", api_visibility="private")
     kb["ingested"].then(refresh, None, outputs, **quiet)
     kb["deleted"].then(refresh, None, outputs, **quiet)
     app.load(refresh, None, outputs, **quiet)

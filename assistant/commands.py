@@ -124,7 +124,7 @@ def cmd_list(services: Services, args: argparse.Namespace) -> int:
     rows = [{"source": s, "title": r.title, "type": r.doc_type, "doc_no": r.doc_no,
              "date": r.date, "chunks": r.chunks, "hash": r.doc_hash}
             for r in services.kb.records().values() for s in r.sources]
-    rows.sort(key=lambda row: row["source"])
+    rows.sort(key=lambda row: str(row["source"]))
     if args.json:
         print_json(rows)
         return 0

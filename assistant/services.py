@@ -149,7 +149,9 @@ class Services:
             yield self.run_mode(task, question, filters, mode)
             return
         chain = self.chain(mode)
-        text, provisional, passages = "", (), ()
+        text = ""
+        provisional: tuple[Citation, ...] = ()
+        passages: tuple[Passage, ...] = ()
         for event in chain.stream(question, filters, _pairs(history)):
             if isinstance(event, Retrieval):
                 passages = event.passages

@@ -206,7 +206,7 @@ class HashEmbeddings(PolicyEmbeddings):
         vec = np.bincount(codes % self.dim, weights=signs * weights, minlength=self.dim)
         norm = float(np.linalg.norm(vec))
         if norm == 0.0:  # no characters (or a perfect cancellation): a fixed unit vector
-            vec = np.zeros(self.dim)
+            vec = np.zeros(self.dim, dtype=np.float64)
             vec[0], norm = 1.0, 1.0
         return vec / norm
 
