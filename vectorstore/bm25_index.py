@@ -123,9 +123,6 @@ class BM25Index:
         n, df = len(self.ids), self.df.get(term, 0)
         return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
-    def chunk_tokens(self, chunk_id: str) -> list[str]:
-        return self._token_cache().get(chunk_id, [])
-
     # --- searching ----------------------------------------------------------------------
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every indexed chunk (aligned with `self.ids`)."""

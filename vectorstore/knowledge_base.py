@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -220,11 +219,6 @@ class KnowledgeBase:
         stored = self.store.get_chunks(ids)
         return [_passage(cid, stored[cid][0], stored[cid][1], 0.0, record, None, None)
                 for cid in ids if cid in stored]
-
-    def stats(self) -> dict[str, Any]:
-        return {"documents": len(self.records()), "chunks": self.store.chunks.count(),
-                "embedding": self.embeddings.identity, "where": self.store.where,
-                "checked_at": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def _chunk_metadata(record: DocRecord, chunk: Chunk, seq: int) -> dict[str, Any]:
