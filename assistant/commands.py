@@ -185,9 +185,10 @@ def cmd_models(services: Services, args: argparse.Namespace) -> int:
 
 
 def passage_json(passage: Passage, rank: int) -> dict[str, Any]:
-    return {"rank": rank, "text": passage.text, "source": passage.source, "title": passage.title,
-            "heading_path": passage.heading, "page": passage.page, "score": passage.score,
-            "bm25_rank": passage.bm25_rank, "dense_rank": passage.dense_rank}
+    from assistant.evaluation import passage_record
+
+    return passage_record(passage, rank) | {"bm25_rank": passage.bm25_rank,
+                                            "dense_rank": passage.dense_rank}
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

@@ -128,12 +128,16 @@ def _share(rows: list[dict[str, Any]], test) -> float:  # noqa: ANN001
     return sum(1 for r in rows if test(r)) / len(rows)
 
 
+def passage_record(passage: Passage, rank: int) -> dict[str, Any]:
+    """A retrieved passage as eval output (and `search --json`) show it."""
+    return {"rank": rank, "text": passage.text, "source": passage.source, "title": passage.title,
+            "heading_path": passage.heading, "page": passage.page, "score": passage.score}
+
+
 def output_line(item: QAItem, answer: Answer) -> dict[str, Any]:
     return {
         "id": item.id, "question": item.question,
-        "passages": [{"rank": r, "text": p.text, "source": p.source, "title": p.title,
-                      "heading_path": p.heading, "page": p.page, "score": p.score}
-                     for r, p in enumerate(answer.passages[:10], 1)],
+        "passages": [passage_record(p, r) for r, p in enumerate(answer.passages[:10], 1)],
         "answer": answer.text,
         "citations": [{"n": c.n, "rank": c.rank} for c in answer.citations],
         "refused": answer.refused,

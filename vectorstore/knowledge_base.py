@@ -126,6 +126,11 @@ class KnowledgeBase:
         if not (self.bm25.load() and self.bm25.generation == gen):
             logger.info("bm25 index is stale, rebuilding generation=%s", gen)
             self._rebuild_bm25(gen)
+        else:
+            self._index_hashes()
+
+    def _index_hashes(self) -> None:
+        """The document of each BM25 row, for filter masks (chunk ids are '<doc hash>-<seq>')."""
         self._bm25_hashes = np.array([i.rsplit("-", 1)[0] for i in self.bm25.ids], dtype=object)
 
     def _rebuild_bm25(self, gen: int) -> None:
@@ -133,7 +138,7 @@ class KnowledgeBase:
         chunks = ((cid, indexed_text(m.get("title", ""), m.get("heading", ""), body))
                   for cid, body, m in self.store.iter_chunks() if m["doc_hash"] in committed)
         self.bm25.rebuild(gen, chunks, self.tokenizer.tokens)
-        self._bm25_hashes = np.array([i.rsplit("-", 1)[0] for i in self.bm25.ids], dtype=object)
+        self._index_hashes()
 
     def allowed_hashes(self, filters: SearchFilter) -> set[str] | None:
         """Documents a filter admits; None when there is no filter."""
@@ -165,20 +170,21 @@ class KnowledgeBase:
         if not committed:
             return []
         fetch = max(cfg.fetch_k, k)
-        bm25 = self._bm25_ranked(query, fetch, allowed)
+        tokens = self.tokenizer.tokens(query)
+        bm25 = self._bm25_ranked(tokens, fetch, allowed)
         dense = self._dense_ranked(query, fetch, allowed, committed)
         fused = fuse([(bm25, cfg.bm25_weight), (dense, cfg.dense_weight)], cfg.rrf_k)[:fetch]
         stored = self.store.get_chunks([cid for cid, _ in fused])
         texts = {cid: f"{m.get('heading', '')}\n{body}" for cid, (body, m) in stored.items()}
-        terms = self.tokenizer.terms(query)
+        terms = list(dict.fromkeys(tokens))  # Tokenizer.terms, without tokenising again
         fused = rerank_by_sentence(fused, texts, terms, self.bm25.idf, cfg.sentence_weight)[:k]
         return self._passages(fused, stored, bm25, dense)
 
-    def _bm25_ranked(self, query: str, n: int, allowed: set[str] | None) -> Ranked:
+    def _bm25_ranked(self, tokens: list[str], n: int, allowed: set[str] | None) -> Ranked:
         mask = None
         if allowed is not None:
             mask = np.isin(self._bm25_hashes, list(allowed))
-        return self.bm25.top(self.tokenizer.tokens(query), n, mask)
+        return self.bm25.top(tokens, n, mask)
 
     def _dense_ranked(self, query: str, n: int, allowed: set[str] | None,
                       committed: set[str]) -> Ranked:
