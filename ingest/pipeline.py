@@ -22,6 +22,7 @@ from ingest.chunking import ChunkSizes, chunk_text
 from ingest.clean import page_at
 from ingest.loaders import iter_source_files, load_document
 from ingest.metadata import extract_metadata
+from ingest.status import extract_status
 from vectorstore.chroma_store import DocRecord
 from vectorstore.embed_cache import CachedEmbeddings
 from vectorstore.knowledge_base import KnowledgeBase, indexed_text
@@ -128,9 +129,13 @@ class IngestPipeline:
 
     def prepare(self, path: Path, source: str, doc_hash: str) -> tuple[DocRecord, list[Chunk]]:
         max_chars = int(self.settings.ingest.max_text_mb * 1_000_000)
-        doc = load_document(path, max_text_chars=max_chars)
+        ing = self.settings.ingest
+        doc = load_document(path, max_text_chars=max_chars, ocr=ing.ocr,
+                            ocr_max_pages=ing.ocr_max_pages,
+                            max_unzipped_mb=ing.max_docx_unzipped_mb)
         text = doc.page_content
         meta = extract_metadata(text, path.name)
+        status = extract_status(text, meta.date)
         chunks = chunk_text(text, self.sizes)
         page_starts = doc.metadata.get("page_starts") or []
         if page_starts:
@@ -141,7 +146,9 @@ class IngestPipeline:
         record = DocRecord(doc_hash=doc_hash, sources=(source,), title=meta.title,
                            doc_type=meta.doc_type, doc_no=meta.doc_no, issuer=meta.issuer,
                            date=meta.date, chunks=len(chunks), chars=len(text),
-                           extra={"format": doc.metadata.get("format", "")})
+                           extra={"format": doc.metadata.get("format", ""),
+                                  "repeals": list(status.repeals)},
+                           status=status.status, effective=status.effective)
         return record, chunks
 
     def embed(self, record: DocRecord, chunks: list[Chunk]) -> list[list[float]]:

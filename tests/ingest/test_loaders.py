@@ -147,8 +147,8 @@ def test_pdf_without_text_layer_is_refused(tmp_path: Path) -> None:
     pdf.rect(100, 100, 300, 500, fill=1)  # a "scanned image": marks, no text
     pdf.showPage()
     pdf.save()
-    with pytest.raises(IngestError, match="OCR"):
-        load_document(path)
+    with pytest.raises(IngestError, match="扫描件，无文字层，需先OCR"):
+        load_document(path, ocr="off")
 
 
 def test_encrypted_pdf_is_refused_but_empty_password_opens(tmp_path: Path, cid_font: str) -> None:
@@ -246,8 +246,8 @@ def test_iter_source_files_walks_sorted_skips_and_survives_symlink_loops(tmp_pat
         (root / "b" / "2.docx", None),
         (root / "b" / "deep" / "3.pdf", None),
         (root / "旧.doc", f"unsupported format .doc — convert to .docx or .pdf first / {CONVERT}"),
-        (root / "表格.xlsx", "unsupported extension .xlsx"),
-        (missing, "no such file or directory"),
+        (root / "表格.xlsx", "unsupported extension .xlsx / 不支持的文件类型"),
+        (missing, "no such file or directory — check the path / 路径不存在"),
     ]
 
 
@@ -266,3 +266,122 @@ def test_a_folders_readme_is_skipped_unless_named(tmp_path):
     assert walked[tmp_path / "通知.txt"] is None
     assert "README" in walked[tmp_path / "README.md"]
     assert dict(iter_source_files([tmp_path / "README.md"]))[tmp_path / "README.md"] is None
+
+
+def test_without_the_ocr_extra_a_scan_is_refused_with_advice(tmp_path, monkeypatch) -> None:
+    import ingest.pdf_loader
+
+    path = tmp_path / "scan.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.rect(100, 100, 300, 500, fill=1)
+    pdf.showPage()
+    pdf.save()
+    monkeypatch.setattr(ingest.pdf_loader, "_ocr_available", lambda: False)
+    with pytest.raises(IngestError, match="扫描件，无文字层，需先OCR"):
+        load_document(path, ocr="auto")
+    monkeypatch.setattr(ingest.pdf_loader, "_ocr_available", lambda: True)
+    monkeypatch.setattr("ingest.ocr.ocr_pdf", lambda path, max_pages: ["", "  "])
+    with pytest.raises(IngestError, match="需先OCR; OCR found no readable text either"):
+        load_document(path, ocr="auto")
+
+
+def test_garbage_glyphs_are_told_from_real_text() -> None:
+    from ingest.pdf_loader import GARBAGE_TEXT, NO_TEXT_LAYER, text_layer_problem
+
+    assert text_layer_problem("¹ØÓÚ¿ªÕ¹Å©´åÈË¾Ó»·¾³ÕûÖÎµÄÍ¨Öª") == GARBAGE_TEXT
+    assert text_layer_problem("\ue012\ue013\ue014政策") == GARBAGE_TEXT
+    assert text_layer_problem("阿卜杜拉·买买提，气温25°C，面积3×4米，±5%。") == ""
+    assert text_layer_problem(" \n ") == NO_TEXT_LAYER
+
+
+def test_ocr_boxes_are_joined_in_reading_order() -> None:
+    from ingest.ocr import reading_order
+
+    boxes = [(52.0, 90.0, 400.0, "监管责任"), (10.0, 40.0, 10.0, "关于秸秆禁烧的通知"),
+             (50.0, 88.0, 10.0, "各乡镇要落实"), (55.0, 86.0, 200.0, "网格化"),
+             (100.0, 130.0, 10.0, "建设5G"), (101.0, 131.0, 90.0, "network")]
+    assert reading_order(boxes) == ["关于秸秆禁烧的通知", "各乡镇要落实网格化监管责任",
+                                    "建设5G network"]
+
+
+def test_a_docx_above_the_unzipped_limit_is_refused_before_unpacking(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_paragraph(PARAGRAPH * 50)
+    path = tmp_path / "大文件.docx"
+    document.save(str(path))
+    with pytest.raises(IngestError, match=r"unpacks to .* MB, above the limit of 0\.01 MB "
+                       r"\(setting ingest\.max_docx_unzipped_mb\)"):
+        load_document(path, max_unzipped_mb=0.01)
+    assert PARAGRAPH in load_document(path).page_content
+
+
+def test_a_zip_bomb_member_is_refused_by_its_ratio(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", bytes(12_000_000))
+    with pytest.raises(IngestError, match=r"word/document\.xml is compressed .*:1 .* zip bomb"):
+        load_document(path)
+
+
+def test_an_unreadable_file_names_the_os_reason(tmp_path: Path, monkeypatch) -> None:
+    path = write(tmp_path, "无权限.txt", TEXT.encode())
+
+    def denied(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(IngestError, match=r"cannot read file \(Permission denied\) — check its "
+                       r"permissions"):
+        load_document(path)
+
+
+@pytest.mark.parametrize("data", [bytes(range(1, 32)) * 64, bytes(range(1, 256)) * 16])
+def test_binary_without_nul_bytes_is_refused(tmp_path: Path, data: bytes) -> None:
+    path = write(tmp_path, "data.txt", data)
+    with pytest.raises(IngestError, match="binary file, not text|cannot decode text"):
+        load_document(path)
+
+
+def test_a_damaged_docx_gets_a_one_line_reason(tmp_path: Path) -> None:
+    """Found by tests/reliability/test_fuzz.py: lxml's message spans two lines."""
+    import zipfile
+
+    path = tmp_path / "坏.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<\x00Types/>")
+    with pytest.raises(IngestError) as caught:
+        load_document(path)
+    assert str(caught.value).startswith("not a valid .docx (") and "\n" not in str(caught.value)
+
+
+def blank_pages(path: Path, pages: int) -> Path:
+    pdf = canvas.Canvas(str(path))
+    for _ in range(pages):
+        pdf.rect(100, 100, 300, 500, fill=1)  # a "scanned image": marks, no text
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_a_long_scan_is_refused_before_ocr_naming_the_setting(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("pypdfium2")
+    monkeypatch.setattr("ingest.pdf_loader._ocr_available", lambda: True)
+    path = blank_pages(tmp_path / "长扫描件.pdf", 3)
+    with pytest.raises(IngestError, match=r"has 3 pages, above the OCR limit of 2 \(setting "
+                       r"ingest\.ocr_max_pages\)"):
+        load_document(path, ocr_max_pages=2)
+
+
+def test_a_broken_ocr_install_is_a_reason_not_a_crash(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("pypdfium2")
+    import ingest.ocr
+
+    def broken() -> None:
+        raise ImportError("libonnxruntime.so: cannot open shared object file")
+
+    monkeypatch.setattr("ingest.pdf_loader._ocr_available", lambda: True)
+    monkeypatch.setattr(ingest.ocr, "_engine", broken)
+    with pytest.raises(IngestError, match=r"OCR engine cannot start .* pip install -e '\.\[ocr\]'"):
+        load_document(blank_pages(tmp_path / "scan.pdf", 1))
