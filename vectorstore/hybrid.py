@@ -33,9 +33,11 @@ def rerank_by_sentence(fused: list[tuple[str, float]], texts: dict[str, str], te
     if not fused or weight <= 0:
         return fused
     top = fused[0][1] or 1.0
+    weights = {t: idf(t) for t in terms}  # once per term, not once per sentence
     scored = []
     for chunk_id, score in fused:
         sentences = split_sentences(texts.get(chunk_id, ""))
-        best = max((coverage(terms, s, idf).score for s in sentences), default=0.0)
+        best = max((coverage(terms, s, weights.__getitem__).score
+                    for s in sentences), default=0.0)
         scored.append((chunk_id, score / top + weight * best))
     return sorted(scored, key=lambda item: -item[1])

@@ -60,11 +60,19 @@ class KnowledgeBase:
                                  f"has finished") from None
             try:
                 self._records = None
-                self.store.purge_orphans(set(self.records()))
+                self._purge_orphans()
                 yield
             finally:
                 self._records = None
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _purge_orphans(self) -> None:
+        """Remove chunks a crashed write left behind. Committed documents hold exactly
+        `record.chunks` chunks, so when the counts agree there is nothing to scan for (the scan
+        reads every chunk's metadata: seconds on a large store, on every ingest)."""
+        records = self.records()
+        if self.store.chunks.count() != sum(r.chunks for r in records.values()):
+            self.store.purge_orphans(set(records))
 
     def add_document(self, record: DocRecord, chunks: list[Chunk],
                      vectors: list[list[float]]) -> None:
@@ -84,6 +92,12 @@ class KnowledgeBase:
             self.store.put_record(record)
             self.records()[doc_hash] = record
             self.dirty = True
+
+    def set_record(self, record: DocRecord) -> None:
+        """Replace a stored document's registry record (metadata only; hold the write lock)."""
+        self.store.put_record(record)
+        self.records()[record.doc_hash] = record
+        self.dirty = True
 
     def unlink_source(self, source: str, keep: str = "") -> bool:
         """Remove a path from every document except `keep`; a document with no paths left goes."""
