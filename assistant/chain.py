@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from assistant.doc_catalog import Catalog, doc_hash_of
+from assistant.doc_scope import DocScope, answer_notes, doc_years, parse_today, scope_for
 from assistant.relevance import absent_names, coverage, fact_kind, has_fact, mentions, places
 from assistant.rewrite import History, depends_on_history, rule_rewrite
 from assistant.settings import Settings
@@ -22,6 +24,10 @@ from ingest.chunking import split_sentences
 REFUSAL = "未在已收录文件中找到相关内容"
 EVAL_DEPTH = 10  # passages always retrieved (and reported by eval), whatever k is
 FACT_TOPIC_SHARE = 0.5  # a sentence stating the asked-for fact must also be about the question
+PREFER_BONUS = 0.5  # added to the (0..~2) reranked score of passages of documents a question names
+ISSUER_BONUS = 0.1  # issuers write on many topics: a named issuer only breaks near-ties
+DEMOTE_PENALTY = 0.3  # taken from passages of a document a newer stored version supersedes
+MISSING = "知识库中没有"
 
 
 class AnswerBackend(Protocol):
@@ -43,6 +49,7 @@ class Retrieval:
     passages: tuple[Passage, ...]
     relevance: float
     refusal: str = ""  # why the gate refused, empty when it passed
+    scope: DocScope | None = None  # the documents the question names, when doc_scope is on
 
 
 class AnswerChain:
@@ -93,8 +100,44 @@ class AnswerChain:
         query = inputs.get("query") or question
         filters = inputs.get("filters") or SearchFilter()
         depth = max(EVAL_DEPTH, self.settings.retrieval.k)
-        passages = tuple(self.searcher.search(query, depth, filters))
-        return self.gate(Retrieval(question, query, filters, passages, 0.0))
+        passages, scope = self.search(query, depth, filters)
+        if scope and scope.missing:
+            return Retrieval(question, query, filters, (), 0.0, scope.missing, scope)
+        query = scope.query if scope else query
+        return self.gate(Retrieval(question, query, filters, tuple(passages), 0.0, scope=scope))
+
+    def search(self, query: str, k: int, filters: SearchFilter = SearchFilter(),
+               ) -> tuple[list[Passage], DocScope | None]:
+        """Passages for a query within the documents it names (none when it names a year or
+        document that is not stored: see scope.missing), with status and versions filled in."""
+        catalog = self.catalog()
+        scope = self.scope(query, catalog)
+        if scope and scope.missing:
+            return [], scope
+        passages = self._search(scope.query if scope else query, k, filters, scope, catalog)
+        return (catalog.annotate(passages) if catalog else passages), scope
+
+    def catalog(self) -> Catalog | None:
+        """The stored documents (None for a searcher without a document registry)."""
+        records = getattr(self.searcher, "records", None)
+        return Catalog(records().values()) if callable(records) else None
+
+    def scope(self, query: str, catalog: Catalog | None) -> DocScope | None:
+        if catalog is None or not self.settings.retrieval.doc_scope:
+            return None
+        return scope_for(query, catalog, parse_today(self.settings.retrieval.today))
+
+    def _search(self, query: str, depth: int, filters: SearchFilter, scope: DocScope | None,
+                catalog: Catalog | None) -> list[Passage]:
+        """Search, restricted to / reordered towards the documents the question names."""
+        if scope is None or catalog is None or scope.is_empty():
+            return self.searcher.search(query, depth, filters)
+        if scope.restrict and not filters.sources:
+            sources = [s for h in sorted(scope.restrict) for s in catalog.docs[h].sources]
+            filters = replace(filters, sources=tuple(sources))
+        found = self.searcher.search(query, max(depth, self.settings.retrieval.fetch_k), filters)
+        scored = [replace(p, score=p.score + _bonus(scope, doc_hash_of(p))) for p in found]
+        return sorted(scored, key=lambda p: -p.score)[:depth]
 
     def gate(self, found: Retrieval) -> Retrieval:
         top = found.passages[: self.settings.retrieval.k]
@@ -104,7 +147,12 @@ class AnswerChain:
         found = replace(found, relevance=relevance)
         if not top or relevance < self.settings.retrieval.min_relevance:
             return replace(found, refusal="relevance")
+        unknown = [t for t in found.scope.unknown_titles if not any(
+            t in _full_text(p) for p in top)] if found.scope else []
+        if unknown:
+            return replace(found, refusal=MISSING + "《" + "》《".join(unknown) + "》")
         absent = absent_names(found.question, (_full_text(p) for p in top))
+        absent = [n for n in absent if n not in _dated(found.scope, top)]
         if absent:
             return replace(found, refusal="“" + "”“".join(absent) + "”")
         kind = fact_kind(found.question)
@@ -128,11 +176,16 @@ class AnswerChain:
     def _finish(self, found: Retrieval, answer: Answer) -> Answer:
         if not answer.citations:
             return refusal_answer(replace(found, refusal="relevance"))
-        return replace(answer, passages=found.passages)
+        notes = answer.notes + answer_notes(answer.citations, found.scope)
+        return replace(answer, passages=found.passages, notes=tuple(dict.fromkeys(notes)))
 
 
 def refusal_answer(found: Retrieval) -> Answer:
     scope = "全部已收录文件" if found.filters.is_empty() else _scope(found.filters)
+    if found.refusal.startswith(MISSING):
+        text = f"{REFUSAL}。\n{found.refusal}，因此没有用其他年份或其他文件的内容作答。"
+        return Answer(question=found.question, text=text, passages=found.passages,
+                      refused=True, backend="gate")
     if found.refusal == "relevance":
         why = f"最相关段落与问题的匹配度为{found.relevance:.0%}，不足以作答"
     elif found.refusal.startswith("“"):
@@ -145,6 +198,21 @@ def refusal_answer(found: Retrieval) -> Answer:
         lines.append(f"最接近的文件：{nearest}，可换个问法或直接查阅原文。")
     return Answer(question=found.question, text="\n".join(lines), passages=found.passages,
                   refused=True, backend="gate")
+
+
+def _bonus(scope: DocScope, doc_hash: str) -> float:
+    bonus = PREFER_BONUS if doc_hash in scope.prefer else 0.0
+    bonus += PREFER_BONUS / 2 if doc_hash in scope.undated else 0.0  # might be of that year
+    bonus += ISSUER_BONUS if doc_hash in scope.issued else 0.0
+    return bonus - (DEMOTE_PENALTY if doc_hash in scope.demote else 0.0)
+
+
+def _dated(scope: DocScope | None, top: tuple[Passage, ...]) -> set[str]:
+    """Years the question names that a retrieved document is about (by title or date), even
+    when its text writes 今年 instead of the year."""
+    if not scope:
+        return set()
+    return {f"{y}年" for y in scope.years if any(y in doc_years(p) for p in top)}
 
 
 def _uniform(term: str) -> float:

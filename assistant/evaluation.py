@@ -109,6 +109,7 @@ class Metrics:
                 ev, lambda r: r["rank"] is not None and r["rank"] <= r["budget"])
         docs = [r for r in self.rows if r["has_docid"] and r["answerable"]]
         if docs:
+            out["doc_hit@1"] = _share(docs, lambda r: r["doc_rank"] == 1)
             out["doc_hit@5"] = _share(docs, lambda r: r["doc_rank"] is not None
                                       and r["doc_rank"] <= 5)
         unans = [r for r in self.rows if not r["answerable"]]

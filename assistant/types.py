@@ -55,6 +55,8 @@ class Passage:
     dense_rank: int | None = None
     bm25_score: float | None = None
     dense_score: float | None = None
+    status: str = ""  # 现行 / 已修订 / 已废止 / "" unknown
+    versions: tuple[str, ...] = ()  # version labels, its own first; () when only one is stored
 
     @property
     def heading(self) -> str:

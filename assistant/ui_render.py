@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from assistant.citations import source_line
+from assistant.doc_catalog import status_note, version_note
 from assistant.types import Answer, Citation, Passage
 from ingest.chunking import split_sentences
 
@@ -41,7 +42,8 @@ def answer_markdown(answer: Answer, text: str | None = None) -> str:
     if text is not None or not answer.citations:
         return body
     lines = [f"[{c.n}] {md_escape(source_line(c.passage))}" for c in answer.citations]
-    return body + "\n\n**来源**\n\n" + "  \n".join(lines)
+    notes = [f"注：{md_escape(n)}" for n in answer.notes]
+    return body + "\n\n**来源**\n\n" + "  \n".join(lines + notes)
 
 
 def stream_pieces(text: str) -> list[str]:
@@ -97,7 +99,8 @@ def source_card(citation: Citation, answer_text: str, context: Sequence[Passage]
     return (
         f'<div class="pq-card" id="pq-source-{citation.n}">'
         f'<div class="pq-card-title"><span class="pq-n">[{citation.n}]</span> '
-        f"{html.escape(title)}{html.escape(f'（{details}）' if details else '')}</div>"
+        f"{html.escape(title)}{html.escape(f'（{details}）' if details else '')}"
+        f"{html.escape(status_note(p) + version_note(p))}</div>"
         f'<div class="pq-card-where">{html.escape(where or "（无章节标题）")}</div>'
         f'<div class="pq-card-text">{marked}</div>'
         f"{_context_block(p, context)}</div>")

@@ -38,6 +38,8 @@ class DocRecord:
     chunks: int = 0
     chars: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    status: str = ""  # 现行 / 已修订 / 已废止 / "" unknown (stores written before it read "")
+    effective: str = ""  # YYYY[-MM[-DD]] the document takes effect, "" when unknown
 
     def to_metadata(self) -> dict[str, Any]:
         data = asdict(self)
