@@ -7,40 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from assistant.extractive import is_heading_sentence
-from assistant.types import Answer, Citation, Passage
+from assistant.policy_patterns import REQUIREMENT as _REQUIREMENT
+from assistant.policy_patterns import TARGET as _TARGET
+from assistant.policy_patterns import Numbering as _Numbering
+from assistant.policy_patterns import deadline_in, responsible_units
+from assistant.types import Answer, Passage
 from ingest.chunking import split_sentences
 
-_REQUIREMENT = re.compile(r"要|必须|确保|坚持|加快|推动|强化|加强|健全|完善|力争|推进|严格|落实")
-_TARGET = re.compile(r"(?:到20\d\d年|力争|目标|达到|提高到|不低于|突破|控制在).{0,40}\d|"
-                     r"\d+(?:\.\d+)?\s*[%％].{0,6}以上")
 _GUARANTEE = re.compile(r"组织领导|督查|督导|考核|问责|保障|责任|协调|宣传")
 _GUIDING = re.compile(r"指导思想|以.{2,30}为指导|贯彻落实|深入贯彻|为引领|总体要求")
-_UNIT = re.compile(r"(?:责任单位|牵头单位)[:：]([^）)。；]+)|([\u4e00-\u9fff（）]{2,16}"
-                   r"(?:局|委|办|厅|部|中心|政府|各县（市(?:、区)?）))(?:要|负责|牵头)")
-_DEADLINES = (re.compile(r"(?:20\d\d年)?\d{1,2}月(?:底|末|中旬|上旬|下旬)?前|年底前|年内"),
-              re.compile(r"20\d\d年(?:底|前)?|明年\d*月?"), re.compile(r"长期坚持|持续推进"))
 MAX_PER_PART = 3
-
-
-@dataclass
-class _Numbering:
-    """Citation numbers in order of first use."""
-
-    passages: list[Passage]
-
-    def __post_init__(self) -> None:
-        self.numbers: dict[int, int] = {}
-
-    def cite(self, rank: int) -> str:
-        self.numbers.setdefault(rank, len(self.numbers) + 1)
-        return f"[{self.numbers[rank]}]"
-
-    def citations(self) -> tuple[Citation, ...]:
-        return tuple(Citation(n, self.passages[rank - 1], rank)
-                     for rank, n in self.numbers.items())
 
 
 def _sentences(passages: list[Passage], pattern: re.Pattern[str]) -> Iterable[tuple[int, str]]:
@@ -111,17 +89,13 @@ def _quoted(passages: list[Passage], pattern: re.Pattern[str], numbering: _Numbe
 
 
 def _unit(sentence: str) -> str:
-    match = _UNIT.search(sentence)
-    return (match.group(1) or match.group(2)).strip() if match else ""
+    units = responsible_units(sentence)
+    return units[0] if units else ""
 
 
 def _deadline(sentence: str) -> str:
     """The most specific time node in a sentence: a month/year-end deadline before a year."""
-    for pattern in _DEADLINES:
-        match = pattern.search(sentence)
-        if match:
-            return match.group(0)
-    return ""
+    return deadline_in(sentence)
 
 
 def _strip_number(heading: str) -> str:

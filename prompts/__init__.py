@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-TASKS = ("qa", "outline", "draft", "rewrite")
+TASKS = ("qa", "outline", "draft", "rewrite", "tasks")
 
 
 def load(task: str) -> tuple[str, str]:
