@@ -3,12 +3,17 @@
 Chat streams: a backend with `ask_stream(question, filters, history)` is streamed as it
 generates; otherwise the finished answer (extractive quotes come back in well under a second)
 is revealed sentence by sentence. The sources panel is filled with the first chunk.
+
+The local model answers one question at a time: a chat that arrives while another user's
+answer is generating takes a ticket in a `ModelQueue` and shows its place in line, refreshed
+every second, until its turn comes (remote and extractive backends answer at once).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +21,7 @@ from typing import Any
 
 from assistant.citations import source_line, sources_block
 from assistant.errors import PolicyQAError
+from assistant.model_queue import ModelQueue
 from assistant.types import Answer, SearchFilter
 from assistant.ui_files import (
     MODE_TITLES,
@@ -37,6 +43,8 @@ from assistant.ui_render import (
 logger = logging.getLogger(__name__)
 
 ALL_TYPES = "全部类型"
+QUEUED_MODES = ("local",)  # backends that answer one question at a time
+QUEUE_POLL_S = 1.0  # how often a waiting chat refreshes its place in line
 Message = dict[str, Any]
 
 
@@ -73,6 +81,8 @@ class Actions:
         store = Path(services.settings.store.path)
         self.uploads = store / "uploads"
         self.feedback_log = FeedbackLog(store / "feedback.jsonl")
+        self.max_files = services.settings.ui.max_files
+        self.model_queue = ModelQueue() if self.backend_mode in QUEUED_MODES else None
 
     @property
     def backend_mode(self) -> str:
@@ -93,7 +103,7 @@ class Actions:
                              sources_panel([], "该模式暂不可用。"))
             return
         try:
-            yield from self._answer_stream(question, messages, turns, task, filters)
+            yield from self._answer_in_turn(question, messages, turns, task, filters)
         except PolicyQAError as exc:
             logger.warning("chat failed question=%s reason=%s", question, exc)
             text = f"出错了：{exc}"
@@ -110,6 +120,21 @@ class Actions:
                     "当前的摘录方式只能逐句引用原文，不能生成。请配置本地或远程模型"
                     "（llm.mode=local 或 openai）后再试，或切换到“问答”。")
         return ""
+
+    def _answer_in_turn(self, question: str, messages: list[Message], turns: list[Turn],
+                        task: str, filters: SearchFilter) -> Iterator[ChatUpdate]:
+        """Answer now, or (local model) wait in line showing the place, then answer."""
+        if self.model_queue is None:
+            yield from self._answer_stream(question, messages, turns, task, filters)
+            return
+        with self.model_queue.ticket() as ticket:
+            start = time.monotonic()
+            while (ahead := ticket.position) > 0:
+                notice = queue_notice(ahead, time.monotonic() - start)
+                yield ChatUpdate(messages + [_assistant(notice)], list(turns),
+                                 sources_panel([], "排队中，轮到本问题时显示来源。"))
+                ticket.wait(QUEUE_POLL_S)
+            yield from self._answer_stream(question, messages, turns, task, filters)
 
     def _answer_stream(self, question: str, messages: list[Message], turns: list[Turn],
                        task: str, filters: SearchFilter) -> Iterator[ChatUpdate]:
@@ -161,7 +186,12 @@ class Actions:
 
     def api_chat(self, question: str) -> str:
         """The `/chat` endpoint: qa mode, no memory; answer text, then the 来源 list."""
-        answer = self.services.ask(question.strip(), SearchFilter())
+        if self.model_queue is None:
+            answer = self.services.ask(question.strip(), SearchFilter())
+        else:
+            with self.model_queue.ticket() as ticket:  # in line with the page's chats
+                ticket.wait()
+                answer = self.services.ask(question.strip(), SearchFilter())
         block = sources_block(answer.citations)
         return answer.text + ("\n\n" + block if block else "")
 
@@ -184,6 +214,9 @@ class Actions:
     def ingest(self, files: Sequence[str] | None) -> IngestOutcome:
         if not files:
             return IngestOutcome(message="请先选择要上传的文件。")
+        if len(files) > self.max_files:
+            return IngestOutcome(message=f"一次最多上传 {self.max_files} 个文件（本次 {len(files)} "
+                                 "个），请分批上传（上限见设置 ui.max_files）。")
         saved = save_uploads(files, self.uploads)
         rows: list[list[object]] = [[n, "已拒绝", why, 0, ""] for n, why in saved.rejected]
         if saved.paths:
@@ -226,6 +259,12 @@ class Actions:
         if not (query or "").strip():
             return []
         return retrieval_rows(self.services.search(query.strip(), int(k), filters))
+
+
+def queue_notice(ahead: int, waited_s: float) -> str:
+    """What a waiting chat shows instead of a frozen page."""
+    return (f"⏳ 排队中：前面还有 {ahead} 个问题，请稍候…（已等待 {waited_s:.0f} 秒；"
+            "本地模型一次只回答一个问题）")
 
 
 def _assistant(content: str) -> Message:

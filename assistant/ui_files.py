@@ -65,6 +65,9 @@ def save_uploads(files: Sequence[str | Path], folder: Path,
             saved.rejected.append((name, reason))
             continue
         target = folder / name
+        if target.resolve().parent != folder.resolve():  # e.g. a symlink planted in uploads/
+            saved.rejected.append((name, "文件名不可用，请改名后重新上传"))
+            continue
         shutil.copyfile(src, target)
         saved.paths.append(target)
     return saved

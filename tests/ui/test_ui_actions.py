@@ -162,3 +162,44 @@ def test_launch_options_bind_locally_without_share_or_cdn_fonts(services):
     broken = secured.model_copy(update={"ui": secured.ui.model_copy(update={"auth": "staff"})})
     with pytest.raises(ConfigError):
         ui.launch_options(broken)
+
+
+def test_an_upload_of_too_many_files_is_refused_before_anything_is_stored(services,
+                                                                          tmp_path: Path):
+    from types import SimpleNamespace
+
+    ui = services.settings.ui.model_copy(update={"max_files": 2})
+    store = services.settings.store.model_copy(update={"path": tmp_path / "kb"})
+    ingested: list = []
+    stand_in = SimpleNamespace(settings=services.settings.model_copy(
+        update={"ui": ui, "store": store}), ingest=lambda paths, progress: ingested.append(paths))
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"通知{i}.txt")
+        files[-1].write_text("关于做好防汛工作的通知", encoding="utf-8")
+    outcome = Actions(stand_in).ingest([str(f) for f in files])
+    assert "一次最多上传 2 个文件（本次 3 个）" in outcome.message and "分批" in outcome.message
+    assert outcome.rows == [] and ingested == []
+    assert not (tmp_path / "kb" / "uploads").exists()
+
+
+def test_max_files_setting_rejects_nonsense(monkeypatch):
+    from assistant.settings import load_settings
+
+    monkeypatch.setenv("POLICYQA_UI__MAX_FILES", "0")
+    with pytest.raises(ConfigError, match="ui.max_files"):
+        load_settings()
+
+
+def test_an_upload_never_writes_through_a_link_out_of_the_uploads_folder(tmp_path: Path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("原有内容", encoding="utf-8")
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "通知.txt").symlink_to(outside)
+    upload = tmp_path / "incoming" / "通知.txt"
+    upload.parent.mkdir()
+    upload.write_text("上传的内容", encoding="utf-8")
+    saved = save_uploads([upload], uploads)
+    assert saved.paths == [] and saved.rejected[0][0] == "通知.txt"
+    assert outside.read_text(encoding="utf-8") == "原有内容"
