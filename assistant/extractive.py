@@ -41,6 +41,13 @@ class ExtractiveBackend:
         picked = self._pick(question, terms, passages)
         return _compose(question, picked, passages)
 
+    def key_sentences(self, question: str, passages: list[Passage],
+                      limit: int) -> list[tuple[int, str]]:
+        """The `limit` best-answering sentences as (passage rank, sentence), in text order."""
+        picked = self._pick(question, self.terms_of(question), passages)
+        best = sorted(picked, key=lambda c: -c.score)[:limit]
+        return [(c.rank, c.text) for c in sorted(best, key=lambda c: (c.rank, c.position))]
+
     def _pick(self, question: str, terms: list[str], passages: list[Passage]) -> list[_Candidate]:
         candidates = [c for rank, p in enumerate(passages, 1)
                       for c in self._score(terms, rank, p)]

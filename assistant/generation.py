@@ -9,6 +9,7 @@ extractive backend answers instead and the answer says so.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -20,11 +21,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 import prompts
 from assistant.citations import source_line
 from assistant.types import Answer, Passage
-from assistant.verify import verify
+from assistant.verify import Repair, Verified, support, verify
 
 logger = logging.getLogger(__name__)
 
 FALLBACK_NOTE = "（大模型暂不可用，以下为原文摘录）"
+QUOTES_HEADING = "原文摘录："
+QUOTED = 0.8  # a sentence the answer already holds this much of is not quoted again
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,13 @@ def passages_block(passages: list[Passage]) -> str:
 
 class LLMBackend:
     def __init__(self, name: str, model: BaseChatModel, budget: int, fallback,  # noqa: ANN001
-                 task: str = "qa") -> None:
+                 task: str = "qa", quotes: int = 0) -> None:
         self.name = name
         self.model = model
         self.budget = budget
         self.fallback = fallback
         self.task = task
+        self.quotes = quotes
         self.timings: dict[str, float] = {}
 
     def messages(self, question: str, passages: list[Passage],
@@ -99,21 +103,24 @@ class LLMBackend:
 
     def _verified(self, question: str, raw: str, given: list[Passage],
                   passages: list[Passage]) -> Answer:
-        checked = verify(raw.strip(), given)
-        if not checked.citations:
+        if not verify(raw.strip(), given, repair=Repair(question)).citations:
             # the gate found these passages relevant; a model that cites none of them (or says
             # 文件中未提及 to all of it) is overruled by quotes, and the chain refuses if even
             # the quotes find nothing
             return self._fallback(question, passages, "模型回答没有引用任何检索到的段落")
-        notes = []
-        if checked.dropped:
-            notes.append(f"已删除{len(checked.dropped)}处指向不存在段落的引用")
-        if checked.weak:
-            notes.append(f"{checked.weak}句依据不足，已标注")
-        if checked.uncited:
-            notes.append(f"{checked.uncited}句未标注来源，已标注")
+        checked = verify(raw.strip() + self._quoted(question, given, raw), given,
+                         repair=Repair(question))
         return Answer(question=question, text=checked.text, citations=checked.citations,
-                      passages=tuple(passages), backend=self.name, notes=tuple(notes))
+                      passages=tuple(passages), backend=self.name, notes=_notes(checked))
+
+    def _quoted(self, question: str, given: list[Passage], raw: str) -> str:
+        """The passages' best-answering sentences, verbatim, that the answer does not hold."""
+        if not self.quotes or self.task != "qa":
+            return ""
+        lines = [f"{sentence}[{rank}]" for rank, sentence
+                 in self.fallback.key_sentences(question, given, self.quotes)
+                 if support(sentence, raw) < QUOTED]
+        return "\n".join(["", QUOTES_HEADING, *lines]) if lines else ""
 
     def _fallback(self, question: str, passages: list[Passage], reason: str) -> Answer:
         answer = self.fallback.answer(question, passages)
@@ -121,9 +128,25 @@ class LLMBackend:
                        notes=answer.notes + (f"大模型错误：{reason[:200]}",))
 
 
+def _notes(checked: Verified) -> tuple[str, ...]:
+    moved, added, removed = checked.repaired
+    counts = ((len(checked.dropped), "已删除{}处指向不存在段落的引用"),
+              (moved, "已将{}处引用改指真正含有该内容的段落"),
+              (added, "已为{}句照录原文的句子补注来源"), (removed, "已删除{}句无内容的片段"),
+              (checked.weak, "{}句依据不足，已标注"), (checked.uncited, "{}句未标注来源，已标注"))
+    return tuple(template.format(n) for n, template in counts if n)
+
+
 _SECRET = re.compile(r"(sk-|Bearer\s+|api[_-]?key[\"'=:\s]+)[\w.-]{6,}", re.IGNORECASE)
 
 
+_SECRET_ENV = re.compile(r"KEY|TOKEN|SECRET|PASSWORD", re.IGNORECASE)
+
+
 def _scrub(message: str) -> str:
-    """Error text shown to users: never an API key, even if a client library echoed one."""
+    """Error text shown to users: never an API key, even if a client library echoed one — in a
+    known key format or as the exact value of any *KEY/*TOKEN/*SECRET environment variable."""
+    for name, value in os.environ.items():
+        if len(value) >= 8 and _SECRET_ENV.search(name):
+            message = message.replace(value, "***")
     return _SECRET.sub(r"\1***", message)

@@ -80,7 +80,8 @@ class Services:
 
         budget = (self.settings.llm.local_context_chars if mode == "local"
                   else self.settings.retrieval.context_chars)
-        return LLMBackend(mode, self.chat_model(mode), budget, self.extractive(), task)
+        return LLMBackend(mode, self.chat_model(mode), budget, self.extractive(), task,
+                          quotes=self.settings.llm.quote_sentences)
 
     def chain(self, mode: str | None = None, task: str = "qa") -> AnswerChain:
         from assistant.chain import AnswerChain

@@ -12,6 +12,7 @@ bigram support ≥ 0.5 and every number of the sentence found in the passage, se
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -50,7 +51,7 @@ def run_one(services: Services, mode: str, question: str) -> dict:
 def citation_precision(answer: Answer) -> tuple[int, int]:
     """(supported, cited) sentences, re-checked against the passages shown to the user."""
     passages = [c.passage for c in sorted(answer.citations, key=lambda c: c.n)]
-    checks = verify(answer.text, passages, mark_weak=False).checks
+    checks = verify(answer.text, passages, mark_weak=False).checks  # what the user sees
     cited = [c for c in checks if c.cited]
     good = [c for c in cited if c.support >= SUPPORTED and not c.unsupported_numbers]
     return len(good), len(cited)
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--store", required=True)
     parser.add_argument("--llm", nargs="+", default=["extractive"])
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--dump", type=Path, help="write every question and answer here (JSONL)")
     args = parser.parse_args()
     settings = load_settings()
     settings = settings.model_copy(update={
@@ -75,10 +77,11 @@ def main() -> None:
           "| answer s (median, max) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for mode in args.llm:
-        print(row(services, mode, answerable, unanswerable), flush=True)
+        print(row(services, mode, answerable, unanswerable, args.dump), flush=True)
 
 
-def row(services: Services, mode: str, answerable: list, unanswerable: list) -> str:
+def row(services: Services, mode: str, answerable: list, unanswerable: list,
+        dump: Path | None) -> str:
     good = cited = 0
     keys: list[float] = []
     wrong = refused = 0
@@ -92,6 +95,12 @@ def row(services: Services, mode: str, answerable: list, unanswerable: list) -> 
         good, cited = good + g, cited + c
         if item.answer_keys:
             keys.append(sum(k in answer.text for k in item.answer_keys) / len(item.answer_keys))
+        if dump:
+            with dump.open("a", encoding="utf-8") as out:
+                record = {"backend": mode, "question": item.question, "keys": item.answer_keys,
+                          "answer": answer.text, "cited": [g, c],
+                          "first_token_s": result["first_token_s"], "total_s": result["total_s"]}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
     for item in unanswerable:
         refused += run_one(services, mode, item.question)["answer"].refused
     firsts = [t["first_token_s"] for t in times if t["first_token_s"] is not None]

@@ -1,12 +1,13 @@
 """LLM backends with fake chat models: verified citations, refusal before the LLM, fallback,
 streaming order, follow-up rewriting only when needed."""
 
+import re
 from pathlib import Path
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.chain import REFUSAL, Retrieval
-from assistant.generation import FALLBACK_NOTE, Delta
+from assistant.generation import FALLBACK_NOTE, QUOTES_HEADING, Delta
 from assistant.rewrite import depends_on_history, rule_rewrite
 from assistant.types import Answer
 
@@ -109,3 +110,33 @@ def test_two_sessions_do_not_share_history(services):
     a, b = Conversation(), Conversation()
     a.record("农村卫生厕所普及率要达到多少？", "85%以上[1]")
     assert a.history and not b.history
+
+
+def test_answer_ends_with_verbatim_quotes_the_model_left_out(services):
+    question = "农村卫生厕所普及率要达到多少？"
+    n = rank_of(services, question, "85%")
+    with_model(services, f"要达到85%以上[{n}]。")
+    answer = services.ask(question, mode="openai")
+    body, quotes = answer.text.split(QUOTES_HEADING)
+    assert body.startswith("要达到85%以上[1]")
+    lines = [line for line in quotes.splitlines() if line]
+    assert lines
+    for line in lines:  # each quote is a sentence of the passage it cites: "…[n]。"
+        marker = re.search(r"\[(\d)\]", line)
+        assert marker and line[marker.end():] in ("", "。")
+        sentence = line[: marker.start()] + line[marker.end():]
+        assert sentence in answer.citations[int(marker.group(1)) - 1].passage.text
+
+
+def test_no_quotes_when_the_model_already_said_it(services):
+    question = "农村卫生厕所普及率要达到多少？"
+    n = rank_of(services, question, "85%")
+    top = services.extractive().key_sentences(question, services.search(question), 1)
+    rank, sentence = top[0]
+    with_model(services, f"{sentence}[{rank}]")
+    services.settings.llm.quote_sentences = 1
+    try:
+        answer = services.ask(question, mode="openai")
+    finally:
+        services.settings.llm.quote_sentences = 2
+    assert QUOTES_HEADING not in answer.text and n

@@ -1,7 +1,7 @@
 """Citation verification: invented ids dropped, renumbering, weak and uncited sentences."""
 
 from assistant.types import Passage
-from assistant.verify import support, verify
+from assistant.verify import Repair, support, verify
 
 
 def passage(n, text):
@@ -58,3 +58,46 @@ def test_markers_after_the_full_stop_belong_to_that_sentence():
     result = verify("各县要在10月底前完成项目谋划。[1]财政局安排专项资金2000万元。[2]", PASSAGES)
     assert result.uncited == 0
     assert result.text == "各县要在10月底前完成项目谋划[1]。财政局安排专项资金2000万元[2]。"
+
+
+def test_repair_moves_a_citation_to_the_passage_that_holds_the_sentence():
+    result = verify("市财政局要安排专项资金2000万元予以支持[1]。", PASSAGES, repair=Repair())
+    assert [c.rank for c in result.citations] == [2]
+    assert result.weak == 0 and result.repaired == (1, 0, 0)
+
+
+def test_repair_cites_an_uncited_sentence_copied_from_a_passage():
+    result = verify("到今年年底，全市农村卫生厕所普及率要达到85%以上。", PASSAGES, repair=Repair())
+    assert result.text == "到今年年底，全市农村卫生厕所普及率要达到85%以上[1]。"
+    assert result.citations[0].rank == 3 and result.repaired == (0, 1, 0)
+
+
+def test_repair_leaves_unprovable_sentences_flagged():
+    answer = "全市要新建高速公路三百公里[1]。这项工作还要纳入年度考核并定期通报进展。"
+    result = verify(answer, PASSAGES, repair=Repair())
+    assert result.weak == 1 and result.uncited == 1 and result.repaired == (0, 0, 0)
+
+
+def test_repair_removes_fragments_echoes_and_copied_source_labels():
+    answer = ("、[1][2]\n资金怎么安排？\n《实施意见》 · 二、保障措施[2]\n"
+              "市财政局要安排专项资金2000万元[2]。")
+    result = verify(answer, PASSAGES, repair=Repair(question="资金怎么安排？"))
+    assert result.text == "市财政局要安排专项资金2000万元[1]。"
+    assert result.repaired == (0, 0, 3)
+
+
+def test_lines_without_final_punctuation_are_kept():
+    answer = "主要要求：\n1. 各县要在10月底前完成项目谋划[1]\n2. 安排专项资金2000万元[2]"
+    assert verify(answer, PASSAGES).text == answer
+
+
+def test_a_short_statement_without_citation_is_still_flagged():
+    result = verify("普及率要达到85%以上[3]。已被控制。", PASSAGES)
+    assert result.uncited == 1 and "已被控制（⚠未标注来源）。" in result.text
+
+
+def test_error_text_never_shows_a_key_from_the_environment(monkeypatch):
+    from assistant.generation import _scrub
+
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "gsk_live.Zx81-secretvalue")
+    assert "secretvalue" not in _scrub("401: bad key gsk_live.Zx81-secretvalue for model")
