@@ -1,8 +1,8 @@
 """Gradio front end: `build_app(services) -> gr.Blocks`, `serve(services)` (policyqa serve).
 
-Three tabs — 对话, 知识库, 命中测试 — over one Services object. The page loads nothing from
-outside the machine (system fonts, no analytics, no share link). The handlers live in
-assistant/ui_actions.py; the markup they produce in assistant/ui_render.py.
+Tabs — 对话, 知识库, 命中测试, 任务清单, 文件对比 — over one Services object. The page loads
+nothing from outside the machine (system fonts, no analytics, no share link). The handlers live
+in assistant/ui_actions.py (ui_tasks.py, ui_compare.py); the markup in assistant/ui_render.py.
 """
 
 import logging
@@ -67,6 +67,10 @@ def build_app(services) -> gr.Blocks:
                 kb = _kb_tab(actions)
             with gr.Tab("命中测试", id="retrieval"):
                 _retrieval_tab(actions, chat)
+            with gr.Tab("任务清单", id="tasks") as tasks_tab:
+                _tasks_tab(actions, tasks_tab)
+            with gr.Tab("文件对比", id="compare") as compare_tab:
+                _compare_tab(actions, compare_tab)
         _wire_refresh(app, actions, chat, kb)
 
         def chat_api(question: str) -> str:
@@ -133,7 +137,8 @@ def _wire_chat(actions: Actions, c: dict, send, new_chat, export) -> None:
     outputs = [c["chatbot"], c["turns"], c["sources"], c["question"]]
     ask = dict(fn=on_chat, inputs=inputs, outputs=outputs, api_visibility="private",
                show_progress="minimal")
-    send.click(**ask)
+    # callable by a client (bench/bench_sessions.py streams it), absent from the API page
+    send.click(**ask | dict(api_name="chat_stream", api_visibility="undocumented"))
     c["question"].submit(**ask)
     private = dict(api_visibility="private")
     c["chatbot"].example_select(on_example, None, c["question"], **private).then(**ask)
@@ -150,7 +155,8 @@ def _kb_tab(actions: Actions) -> dict:
     types = "、".join(t.lstrip(".") for t in UPLOAD_TYPES)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
-            upload = gr.File(label=f"上传文件（{types}，可多选，每个不超过 {MAX_UPLOAD_MB} MB）",
+            upload = gr.File(label=f"上传文件（{types}，可多选，一次最多 {actions.max_files} 个，"
+                             f"每个不超过 {MAX_UPLOAD_MB} MB）",
                              file_count="multiple", file_types=list(UPLOAD_TYPES),
                              elem_id="pq-upload", height=140)
             ingest = gr.Button("导入知识库", variant="primary")
@@ -201,6 +207,57 @@ def _retrieval_tab(actions: Actions, chat: dict) -> None:
                                  outputs=table, api_visibility="private")
     run.click(**probe)
     query.submit(**probe)
+
+
+def _compare_tab(actions: Actions, tab: gr.Tab) -> None:
+    """Two documents (or two versions) side by side: 新增/删除/修改, both passages cited."""
+    from assistant.ui_compare import compare_export, compare_view
+
+    choices = actions.document_choices()
+    with gr.Row():
+        doc_a = gr.Dropdown(choices, label="A：原文件（旧版本/上一年度）", scale=3)
+        doc_b = gr.Dropdown(choices, label="B：新文件（新版本/本年度）", scale=3)
+        run = gr.Button("对比", variant="primary", scale=1, min_width=80)
+        export = gr.Button("导出 .docx", scale=1, min_width=80)
+    download = gr.File(label="导出文件", visible=False)
+    result = gr.Markdown("", elem_id="pq-compare")
+    run.click(lambda a, b: compare_view(actions.services, a, b), [doc_a, doc_b], result,
+              api_name="compare")
+
+    def on_export(a, b):
+        path, message = compare_export(actions.services, a, b)
+        return gr.File(value=path, visible=bool(path)), message if not path else gr.skip()
+
+    export.click(on_export, [doc_a, doc_b], [download, result], api_visibility="private")
+    tab.select(lambda: [gr.Dropdown(choices=actions.document_choices())] * 2, None,
+               [doc_a, doc_b], show_progress="hidden", api_visibility="private")
+
+
+def _tasks_tab(actions: Actions, tab: gr.Tab) -> None:
+    """任务清单: every task of one document (or section) with 责任单位/时限, cited; .xlsx/.docx."""
+    from assistant.export import TASK_HEADERS
+    from assistant.ui_tasks import make_task_list
+
+    with gr.Row():
+        doc = gr.Dropdown(actions.document_choices(), label="文件", scale=3,
+                          elem_id="pq-tasks-doc")
+        section = gr.Textbox(label="只看某一部分（标题中的文字，可不填）", scale=2,
+                             placeholder="如：重点任务、保障措施")
+        run = gr.Button("生成任务清单", variant="primary", scale=1, min_width=120)
+    status = gr.Markdown("")
+    table = gr.Dataframe(headers=list(TASK_HEADERS), wrap=True, interactive=False,
+                         max_height=520, elem_id="pq-tasks",
+                         column_widths=["6%", "36%", "16%", "10%", "32%"])
+    files = gr.File(label="下载（Excel / Word）", file_count="multiple", visible=False)
+
+    def on_run(source, part):
+        outcome = make_task_list(actions.services, source, part)
+        return outcome.rows, outcome.message, gr.File(value=outcome.files or None,
+                                                      visible=bool(outcome.files))
+
+    run.click(on_run, [doc, section], [table, status, files], api_name="tasks")
+    tab.select(lambda: gr.Dropdown(choices=actions.document_choices()), None, doc,
+               api_visibility="private", show_progress="hidden")
 
 
 def _wire_refresh(app: gr.Blocks, actions: Actions, chat: dict, kb: dict) -> None:

@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     delete = _command(sub, "delete", "remove a document (its source as `list` prints it)")
     delete.add_argument("source")
 
+    meta = _command(sub, "meta", "show or set a document's policy status and effective date")
+    meta.add_argument("source", help="the document's source as `list` prints it")
+    meta.add_argument("--status", choices=["现行", "已修订", "已废止", "未知"],
+                      help="policy status (未知 clears it)")
+    meta.add_argument("--effective", help="effective date YYYY[-MM[-DD]] ('' clears it)")
+
     ev = _command(sub, "eval", "retrieval/answer metrics on a QA JSONL file")
     ev.add_argument("qa_file", type=Path)
     ev.add_argument("--out", type=Path, help="write one JSON line per question here")
@@ -64,6 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 7860)")
     serve.add_argument("--llm", choices=["extractive", "local", "openai"], help="answer backend")
     serve.add_argument("--auth", help="require login user:pass")
+
+    cmp = _command(sub, "compare", "compare two documents (two versions, two years): "
+                                   "新增/删除/修改 with both passages cited")
+    cmp.add_argument("doc_a", metavar="DOC_A",
+                     help="the older document (its source as `list` prints it)")
+    cmp.add_argument("doc_b", metavar="DOC_B", help="the newer document")
+    cmp.add_argument("--out", type=Path, help="also export the comparison to FILE.md or FILE.docx")
+
+    tasks = _command(sub, "tasks", "任务清单: every concrete task of a document (or a section) "
+                                   "with 责任单位, 时限 and its cited passage")
+    tasks.add_argument("source", help="a document as `list` prints it, or a file to read directly")
+    tasks.add_argument("--section", default="", help="only parts whose heading contains this text")
+    tasks.add_argument("--llm", choices=["extractive", "local", "openai"],
+                       help="extractive = rule-based (default); local/openai = model + checks")
+    tasks.add_argument("--out", type=Path, help="write FILE.xlsx, FILE.docx or FILE.md "
+                                                "(default: print a Markdown table)")
 
     _command(sub, "config", "print every setting with its current value and meaning")
     _command(sub, "models", "show the answer models: what is installed and where")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from assistant.citations import sources_block
 from assistant.cli import filters_from, print_json
+from assistant.doc_catalog import status_note, version_note
 from assistant.errors import ConfigError, StoreError
 from assistant.services import Services
 from assistant.settings import load_settings
@@ -87,31 +89,51 @@ def _stream_answer(services: Services, question: str, filters: Any) -> Answer:
     from assistant.generation import Delta
 
     answer: Answer | None = None
-    streamed = False
+    marks = {"start": time.perf_counter()}  # stage boundaries, printed at the end
     for event in services.chain().stream(question, filters):
-        if isinstance(event, Retrieval) and event.passages and not event.refusal:
-            titles = "、".join(dict.fromkeys(f"《{p.title}》" for p in event.passages[:3]))
-            print(f"检索到：{titles}", file=sys.stderr)
+        if isinstance(event, Retrieval):
+            marks["retrieved"] = time.perf_counter()
+            if event.passages and not event.refusal:
+                titles = "、".join(dict.fromkeys(f"《{p.title}》" for p in event.passages[:3]))
+                print(f"检索到：{titles}", file=sys.stderr)
         elif isinstance(event, Delta):
+            marks.setdefault("first_token", time.perf_counter())
             print(event.text, end="", flush=True, file=sys.stderr)
-            streamed = True
         elif isinstance(event, Answer):
+            marks["done"] = time.perf_counter()
             answer = event
-    if streamed:
+    if "first_token" in marks:
         print("\n——（以上为生成过程；以下为核对引用、重新编号后的回答）——", file=sys.stderr)
+    print(stage_times(marks), file=sys.stderr)
     assert answer is not None
     print(answer.text)
     return answer
 
 
+def stage_times(marks: dict[str, float]) -> str:
+    """用时：检索 0.1 s · 等待首字 23.4 s · 生成与核对 9.8 s — where a slow answer spends time."""
+    names = (("retrieved", "检索"), ("first_token", "等待首字（含提示处理）"),
+             ("done", "生成与核对"))
+    parts, last = [], marks["start"]
+    for key, label in names:
+        if key in marks:
+            parts.append(f"{label} {marks[key] - last:.1f} s")
+            last = marks[key]
+    return "用时：" + " · ".join(parts)
+
+
 def cmd_search(services: Services, args: argparse.Namespace) -> int:
     _require_store(services)
-    passages = services.search(args.query, args.k, filters_from(args, resolver(services)))
+    filters = filters_from(args, resolver(services))
+    passages, scope = services.chain("extractive").search(args.query, args.k, filters)
+    if scope and scope.missing:
+        print(f"（{scope.missing}）", file=sys.stderr)
     if args.json:
         print_json([passage_json(p, r) for r, p in enumerate(passages, 1)])
         return 0
     for rank, p in enumerate(passages, 1):
-        where = " > ".join(filter(None, [p.title, p.heading]))
+        title = p.title + status_note(p) + version_note(p) if p.title else ""
+        where = " > ".join(filter(None, [title, p.heading]))
         page = f" 第{p.page}页" if p.page else ""
         print(f"[{rank}] {p.score:.4f} {where}{page}\n    {p.text[:160]}")
     if not passages:
@@ -121,15 +143,19 @@ def cmd_search(services: Services, args: argparse.Namespace) -> int:
 
 def cmd_list(services: Services, args: argparse.Namespace) -> int:
     _require_store(services)
+    from assistant.doc_catalog import Catalog
+
+    status = {h: d.status for h, d in Catalog(services.kb.records().values()).docs.items()}
     rows = [{"source": s, "title": r.title, "type": r.doc_type, "doc_no": r.doc_no,
-             "date": r.date, "chunks": r.chunks, "hash": r.doc_hash}
+             "date": r.date, "status": status[r.doc_hash], "effective": r.effective,
+             "chunks": r.chunks, "hash": r.doc_hash}
             for r in services.kb.records().values() for s in r.sources]
     rows.sort(key=lambda row: str(row["source"]))
     if args.json:
         print_json(rows)
         return 0
     for row in rows:
-        extras = " ".join(str(row[k]) for k in ("type", "doc_no", "date") if row[k])
+        extras = " ".join(str(row[k]) for k in ("type", "doc_no", "date", "status") if row[k])
         print(f"{row['source']}\t《{row['title']}》 {extras} · {row['chunks']} 段")
     print(f"共 {len(rows)} 个文件", file=sys.stderr)
     return 0
@@ -140,6 +166,17 @@ def cmd_delete(services: Services, args: argparse.Namespace) -> int:
     source = resolver(services)(args.source)
     services.delete(source)
     print(f"deleted {source}")
+    return 0
+
+
+def cmd_meta(services: Services, args: argparse.Namespace) -> int:
+    from assistant.doc_catalog import set_meta
+
+    _require_store(services)
+    source = resolver(services)(args.source)
+    record = set_meta(services.kb, source, args.status, args.effective)
+    print(f"{source}\t《{record.title}》 状态：{record.status or '未知'} · "
+          f"施行日期：{record.effective or '未注明'}")
     return 0
 
 
@@ -163,6 +200,30 @@ def cmd_serve(services: Services, args: argparse.Namespace) -> int:
         k: v for k, v in (("host", args.host), ("port", args.port), ("auth", args.auth)) if v})
     services.settings = services.settings.model_copy(update={"ui": ui_settings})
     ui.serve(services)
+    return 0
+
+
+def cmd_compare(services: Services, args: argparse.Namespace) -> int:
+    from assistant.compare_report import compare_documents, export_report
+
+    _require_store(services)
+    resolve = resolver(services)
+    result = compare_documents(services.kb, resolve(args.doc_a), resolve(args.doc_b))
+    print(result.to_markdown())
+    if args.out:
+        print(f"exported {export_report(result, args.out)}", file=sys.stderr)
+    return 0
+
+
+def cmd_tasks(services: Services, args: argparse.Namespace) -> int:
+    from assistant.export import export_tasks, tasks_markdown
+    from assistant.task_sources import task_table
+
+    table = task_table(services, args.source, args.section, args.llm)
+    if args.out:
+        print(f"exported {export_tasks(table, args.out)} ({len(table.rows)} 项任务)")
+    else:
+        print(tasks_markdown(table))
     return 0
 
 
