@@ -107,7 +107,7 @@ class Repair:
             return True
         if self.question and support(text.rstrip("？?"), self.question) >= ECHO:
             return True
-        return any(text.startswith(f"《{p.title}》") and " · " in text for p in passages if p.title)
+        return any(_is_label(text, f"《{p.title}》") for p in passages if p.title)
 
     def cite(self, text: str, valid: tuple[int, ...], passages: list[Passage]) -> tuple[int, ...]:
         """Move a citation its passage does not back, or add one a passage clearly backs."""
@@ -157,6 +157,11 @@ def _check_sentence(piece: str, passages: list[Passage], order: dict[int, int],
 def _split_end(text: str) -> tuple[str, str]:
     stripped = text.rstrip("。！？!?；;")
     return stripped, text[len(stripped):]
+
+
+def _is_label(text: str, title: str) -> bool:
+    """A source label copied from the prompt: the bare 《title》, or 《title》 · heading path."""
+    return text.rstrip("。") == title or (text.startswith(title) and " · " in text)
 
 
 def _exempt(text: str) -> bool:

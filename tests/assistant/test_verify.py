@@ -79,11 +79,11 @@ def test_repair_leaves_unprovable_sentences_flagged():
 
 
 def test_repair_removes_fragments_echoes_and_copied_source_labels():
-    answer = ("、[1][2]\n资金怎么安排？\n《实施意见》 · 二、保障措施[2]\n"
+    answer = ("、[1][2]\n资金怎么安排？\n《实施意见》 · 二、保障措施[2]\n《实施意见》[1]\n"
               "市财政局要安排专项资金2000万元[2]。")
     result = verify(answer, PASSAGES, repair=Repair(question="资金怎么安排？"))
     assert result.text == "市财政局要安排专项资金2000万元[1]。"
-    assert result.repaired == (0, 0, 3)
+    assert result.repaired == (0, 0, 4)
 
 
 def test_lines_without_final_punctuation_are_kept():
