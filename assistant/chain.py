@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
-
-from langchain_core.runnables import Runnable, RunnableLambda
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.doc_catalog import Catalog, doc_hash_of
 from assistant.doc_scope import DocScope, answer_notes, doc_years, parse_today, scope_for
@@ -20,6 +18,9 @@ from assistant.rewrite import History, depends_on_history, rule_rewrite
 from assistant.settings import Settings
 from assistant.types import Answer, Passage, SearchFilter
 from ingest.chunking import split_sentences
+
+if TYPE_CHECKING:  # langchain_core costs ~0.7 s to import; `search` never needs it
+    from langchain_core.runnables import Runnable
 
 REFUSAL = "未在已收录文件中找到相关内容"
 EVAL_DEPTH = 10  # passages always retrieved (and reported by eval), whatever k is
@@ -90,6 +91,8 @@ class AnswerChain:
                 yield event
 
     def runnable(self) -> Runnable:
+        from langchain_core.runnables import RunnableLambda
+
         return RunnableLambda(self.retrieve) | RunnableLambda(self.respond)
 
     def ask(self, question: str, filters: SearchFilter = SearchFilter()) -> Answer:

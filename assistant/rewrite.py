@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
+from typing import TYPE_CHECKING
 
 import prompts
+
+if TYPE_CHECKING:  # imported when a model is used: `search` and quotes never pay for it
+    from langchain_core.language_models.chat_models import BaseChatModel
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ def rule_rewrite(question: str, history: History, terms_of: Callable[[str], list
 
 
 def llm_rewrite(question: str, history: History, model: BaseChatModel) -> str:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
     system, user = prompts.load("rewrite")
     turns = "\n".join(f"问：{q}\n答：{a[:120]}" for q, a in history[-2:])
     reply = model.invoke([SystemMessage(system),
