@@ -19,6 +19,7 @@ from assistant.compare import (
     compare,
 )
 from assistant.errors import ConfigError
+from assistant.export import add_sources, one_line
 from assistant.types import Citation, Passage
 
 HEADERS = ["#", "类型", "位置", "原表述（A）", "新表述（B）", "变化"]
@@ -76,7 +77,7 @@ class CompareReport:
                 lines += [f"## 依据来源（{side}）", ""]
                 for c in citations:
                     lines += [f"[{side}{c.n}] {esc(source_line(c.passage))}", "",
-                              f"> {esc(_one_line(c.passage.text))}", ""]
+                              f"> {esc(one_line(c.passage.text))}", ""]
         return "\n".join(lines)
 
 
@@ -111,11 +112,7 @@ def _quote(sentence: Sentence | None, numbering: _Numbering) -> str:
 
 def _cell(text: str) -> str:
     """Plain Markdown table cell: one line, pipes escaped."""
-    return _one_line(text).replace("|", "\\|")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return one_line(text).replace("|", "\\|")
 
 
 def export_report(result: CompareReport, path: Path) -> Path:
@@ -132,7 +129,6 @@ def export_report(result: CompareReport, path: Path) -> Path:
 
 def _to_docx(result: CompareReport, path: Path) -> Path:
     from docx import Document
-    from docx.shared import Pt
 
     doc = Document()
     doc.add_heading(result.title, level=1)
@@ -146,12 +142,6 @@ def _to_docx(result: CompareReport, path: Path) -> Path:
             for cell, value in zip(table.add_row().cells, row, strict=True):
                 cell.text = value
     for side, citations in (("A", result.citations_a), ("B", result.citations_b)):
-        if citations:
-            doc.add_heading(f"附：依据来源（{side}）", level=2)
-        for c in citations:
-            doc.add_paragraph(f"[{side}{c.n}] {source_line(c.passage)}")
-            quote = doc.add_paragraph(_one_line(c.passage.text))
-            for run in quote.runs:
-                run.font.size = Pt(9)
+        add_sources(doc, citations, f"附：依据来源（{side}）", prefix=side)
     doc.save(str(path))
     return path

@@ -3,12 +3,13 @@ export a 任务清单 as .xlsx, .docx or a Markdown table."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.citations import source_line
 from assistant.errors import ConfigError
-from assistant.types import Answer
+from assistant.types import Answer, Citation
 
 if TYPE_CHECKING:
     from assistant.tasks import TaskTable
@@ -19,28 +20,34 @@ def to_markdown(answer: Answer, title: str = "") -> str:
     if answer.citations:
         lines += ["## 依据来源", ""]
         for c in answer.citations:
-            lines += [f"[{c.n}] {source_line(c.passage)}", "", f"> {_one_line(c.passage.text)}", ""]
+            lines += [f"[{c.n}] {source_line(c.passage)}", "", f"> {one_line(c.passage.text)}", ""]
     return "\n".join(lines)
 
 
 def to_docx(answer: Answer, path: Path, title: str = "") -> Path:
     from docx import Document
-    from docx.shared import Pt
 
     doc = Document()
     doc.add_heading(title or answer.question, level=1)
     for line in answer.text.splitlines():
         if line.strip():
             doc.add_paragraph(line.strip())
-    if answer.citations:
-        doc.add_heading("附：依据来源", level=2)
-        for c in answer.citations:
-            doc.add_paragraph(f"[{c.n}] {source_line(c.passage)}")
-            quote = doc.add_paragraph(_one_line(c.passage.text))
-            for run in quote.runs:
-                run.font.size = Pt(9)
+    add_sources(doc, answer.citations, "附：依据来源")
     doc.save(str(path))
     return path
+
+
+def add_sources(doc: Any, citations: Sequence[Citation], heading: str, prefix: str = "") -> None:
+    """An appendix to a .docx: each source line, then its passage in small print."""
+    from docx.shared import Pt
+
+    if citations:
+        doc.add_heading(heading, level=2)
+    for c in citations:
+        doc.add_paragraph(f"[{prefix}{c.n}] {source_line(c.passage)}")
+        quote = doc.add_paragraph(one_line(c.passage.text))
+        for run in quote.runs:
+            run.font.size = Pt(9)
 
 
 def export(answer: Answer, path: Path, title: str = "") -> Path:
@@ -55,7 +62,7 @@ def export(answer: Answer, path: Path, title: str = "") -> Path:
                               f"use .md or .docx")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
