@@ -56,12 +56,13 @@ class Retrieval:
 class AnswerChain:
     def __init__(self, searcher: Searcher, settings: Settings, backend: AnswerBackend,
                  terms_of, rewriter: Callable[[str, History], str] | None = None,
-                 ) -> None:  # noqa: ANN001
+                 catalog: Callable[[], Catalog] | None = None) -> None:  # noqa: ANN001
         self.searcher = searcher
         self.settings = settings
         self.backend = backend
         self.terms_of = terms_of
         self.rewriter = rewriter
+        self._catalog = catalog
 
     def standalone(self, question: str, history: History) -> str:
         """The search query for a follow-up: rewritten only when it depends on the history."""
@@ -122,6 +123,8 @@ class AnswerChain:
 
     def catalog(self) -> Catalog | None:
         """The stored documents (None for a searcher without a document registry)."""
+        if self._catalog is not None:
+            return self._catalog()
         records = getattr(self.searcher, "records", None)
         return Catalog(records().values()) if callable(records) else None
 

@@ -143,9 +143,7 @@ def cmd_search(services: Services, args: argparse.Namespace) -> int:
 
 def cmd_list(services: Services, args: argparse.Namespace) -> int:
     _require_store(services)
-    from assistant.doc_catalog import Catalog
-
-    status = {h: d.status for h, d in Catalog(services.kb.records().values()).docs.items()}
+    status = {h: d.status for h, d in services.catalog().docs.items()}
     rows = [{"source": s, "title": r.title, "type": r.doc_type, "doc_no": r.doc_no,
              "date": r.date, "status": status[r.doc_hash], "effective": r.effective,
              "chunks": r.chunks, "hash": r.doc_hash}

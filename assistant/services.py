@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from assistant.chain import AnswerBackend, AnswerChain
+    from assistant.doc_catalog import Catalog
     from ingest.pipeline import IngestPipeline, IngestReport
     from vectorstore.embeddings import PolicyEmbeddings
     from vectorstore.knowledge_base import KnowledgeBase
@@ -30,6 +31,7 @@ class Services:
         if embeddings is not None:
             self.__dict__["embeddings"] = embeddings
         self._chat_models: dict[str, BaseChatModel] = {}
+        self._catalog: tuple[dict, Catalog] | None = None  # (registry snapshot, its catalog)
 
     @cached_property
     def embeddings(self) -> PolicyEmbeddings:
@@ -92,7 +94,19 @@ class Services:
         if backend.name != "extractive":
             model = self.chat_model(backend.name)
             rewriter = lambda q, h: llm_rewrite(q, h, model)  # noqa: E731
-        return AnswerChain(self.kb, self.settings, backend, self.tokenizer.terms, rewriter)
+        return AnswerChain(self.kb, self.settings, backend, self.tokenizer.terms, rewriter,
+                           catalog=self.catalog)
+
+    def catalog(self) -> Catalog:
+        """The stored documents with status and versions, rebuilt only when the registry is
+        re-read (a write or another process's write), not on every question."""
+        from assistant.doc_catalog import Catalog
+
+        records = self.kb.records()
+        cached = self._catalog
+        if cached is None or cached[0] is not records:
+            cached = self._catalog = (records, Catalog(records.values()))
+        return cached[1]
 
     def run_mode(self, task: str, topic: str, filters: SearchFilter = SearchFilter(),
                  mode: str | None = None) -> Answer:

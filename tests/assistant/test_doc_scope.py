@@ -11,6 +11,7 @@ import pytest
 
 from assistant.chain import REFUSAL, AnswerChain
 from assistant.citations import source_line, sources_block
+from assistant.doc_catalog import set_meta
 from assistant.doc_scope import resolve_years
 from assistant.services import Services
 from assistant.settings import Settings
@@ -252,3 +253,14 @@ def test_eval_marks_the_missing_year_refused_and_counts_doc_hit_at_1(services, t
     assert rows["m"]["refused"] is True and "2026年" in rows["m"]["answer"]
     assert rows["a"]["refused"] is False
     assert metrics["doc_hit@1"] == 1.0 and metrics["refusal_rate(unanswerable)"] == 1.0
+
+
+def test_the_catalog_is_reused_until_the_registry_changes(tmp_path):
+    services = scope_services(tmp_path, ["青川市2024年政府工作报告.txt"])
+    first = services.catalog()
+    assert services.catalog() is first  # not rebuilt per question
+    source = next(iter(services.kb.records().values())).sources[0]
+    set_meta(services.kb, source, "已废止", None)
+    changed = services.catalog()
+    assert changed is not first
+    assert [d.status for d in changed.docs.values()] == ["已废止"]
