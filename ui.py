@@ -1,23 +1,27 @@
 """Gradio front end: `build_app(services) -> gr.Blocks`, `serve(services)` (policyqa serve).
 
 Tabs — 对话, 知识库, 命中测试, 任务清单, 文件对比 — over one Services object. The page loads
-nothing from outside the machine (system fonts, no analytics, no share link). The handlers live
-in assistant/ui_actions.py (ui_tasks.py, ui_compare.py); the markup in assistant/ui_render.py.
+nothing from outside the machine (system fonts, no analytics, no share link). This is the only
+module that imports gradio: what the controls do lives in assistant/webui/ (chat, library,
+tasks, compare), the markup in assistant/webui/render.py.
 """
 
 import logging
 import os
+from dataclasses import dataclass
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from assistant.errors import ConfigError, PolicyQAError  # noqa: E402
-from assistant.types import DOC_TYPES  # noqa: E402
-from assistant.ui_actions import ALL_TYPES, Actions, make_filter  # noqa: E402
-from assistant.ui_files import MAX_UPLOAD_MB, UPLOAD_TYPES  # noqa: E402
-from assistant.ui_render import (  # noqa: E402
+from assistant.core.errors import ConfigError, PolicyQAError  # noqa: E402
+from assistant.core.types import DOC_TYPES  # noqa: E402
+from assistant.services import Services  # noqa: E402
+from assistant.webui.chat import ALL_TYPES, Chat, make_filter  # noqa: E402
+from assistant.webui.files import MAX_UPLOAD_MB, UPLOAD_TYPES  # noqa: E402
+from assistant.webui.library import Library  # noqa: E402
+from assistant.webui.render import (  # noqa: E402
     DOC_HEADERS,
     REPORT_HEADERS,
     RETRIEVAL_HEADERS,
@@ -54,41 +58,50 @@ def make_theme() -> gr.themes.Base:
         font_mono=[gr.themes.Font("WenQuanYi Micro Hei Mono"), "ui-monospace", "monospace"])
 
 
-def build_app(services) -> gr.Blocks:
-    actions = Actions(services)
+@dataclass
+class Page:
+    """What the page's controls call."""
+
+    services: Services
+    chat: Chat
+    library: Library
+
+
+def build_app(services: Services) -> gr.Blocks:
+    page = Page(services, Chat(services), Library(services))
     with gr.Blocks(title="政策问答助手", analytics_enabled=False, fill_width=True) as app:
         with gr.Row(elem_classes="pq-header"):
             gr.Markdown("## 政策问答助手")
-            gr.Markdown(backend_label(actions.backend_mode), elem_id="pq-backend")
+            gr.Markdown(backend_label(page.chat.backend_name), elem_id="pq-backend")
         with gr.Tabs():
             with gr.Tab("对话", id="chat"):
-                chat = _chat_tab(actions)
+                chat = _chat_tab(page)
             with gr.Tab("知识库", id="kb"):
-                kb = _kb_tab(actions)
+                kb = _kb_tab(page)
             with gr.Tab("命中测试", id="retrieval"):
-                _retrieval_tab(actions, chat)
+                _retrieval_tab(page, chat)
             with gr.Tab("任务清单", id="tasks") as tasks_tab:
-                _tasks_tab(actions, tasks_tab)
+                _tasks_tab(page, tasks_tab)
             with gr.Tab("文件对比", id="compare") as compare_tab:
-                _compare_tab(actions, compare_tab)
-        _wire_refresh(app, actions, chat, kb)
+                _compare_tab(page, compare_tab)
+        _wire_refresh(app, page, chat, kb)
 
         def chat_api(question: str) -> str:
             """Answer one question (qa mode, no memory): Markdown answer, then 来源."""
-            return actions.api_chat(question)
+            return page.chat.api_chat(question)
 
         gr.api(chat_api, api_name="chat")
     return app
 
 
-def _chat_tab(actions: Actions) -> dict:
+def _chat_tab(page: Page) -> dict:
     turns = gr.State([])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=420):
             chatbot = gr.Chatbot(
                 label="对话", height="calc(100vh - 330px)", min_height=260, latex_delimiters=[],
                 placeholder=PLACEHOLDER,
-                examples=_examples(actions), elem_id="pq-chat", buttons=["copy"])
+                examples=_examples(page), elem_id="pq-chat", buttons=["copy"])
             with gr.Row():
                 question = gr.Textbox(show_label=False, placeholder="输入问题，按回车发送",
                                       scale=6, max_lines=4, elem_id="pq-question", autofocus=True)
@@ -101,35 +114,35 @@ def _chat_tab(actions: Actions) -> dict:
         with gr.Column(scale=2, min_width=340):
             mode = gr.Radio(MODES, value="qa", label="模式", elem_id="pq-mode")
             with gr.Accordion("检索范围（文件、类型）", open=False):
-                docs = gr.Dropdown(actions.document_choices(), multiselect=True, value=[],
+                docs = gr.Dropdown(page.library.document_choices(), multiselect=True, value=[],
                                    label="只在这些文件中查找（不选 = 全部）",
                                    allow_custom_value=True)
                 doc_type = gr.Dropdown([ALL_TYPES, *DOC_TYPES], value=ALL_TYPES, label="文件类型")
             sources = gr.HTML(sources_panel([]), label="来源", elem_id="pq-sources")
     parts = dict(turns=turns, chatbot=chatbot, question=question, mode=mode, docs=docs,
                  doc_type=doc_type, sources=sources, status=status, files=files)
-    _wire_chat(actions, parts, send, new_chat, export)
+    _wire_chat(page, parts, send, new_chat, export)
     return parts
 
 
-def _examples(actions: Actions) -> list[Any]:
+def _examples(page: Page) -> list[Any]:
     """Example questions as Chatbot example messages ({text, display_text} dicts)."""
-    return [{"text": q, "display_text": q} for q in actions.example_questions()]
+    return [{"text": q, "display_text": q} for q in page.library.example_questions()]
 
 
-def _wire_chat(actions: Actions, c: dict, send, new_chat, export) -> None:
+def _wire_chat(page: Page, c: dict, send, new_chat, export) -> None:
     def on_chat(question, messages, turns, task, docs, doc_type):
-        for step in actions.chat(question, messages, turns, task, make_filter(docs, doc_type)):
+        for step in page.chat.chat(question, messages, turns, task, make_filter(docs, doc_type)):
             yield step.messages, step.turns, step.sources_html, ""
 
     def on_example(evt: gr.SelectData):
         return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
 
     def on_like(turns, data: gr.LikeData):
-        return actions.feedback(turns, data.index, data.liked)
+        return page.chat.feedback(turns, data.index, data.liked)
 
     def on_export(turns):
-        paths = actions.export(turns)
+        paths = page.chat.export(turns)
         return gr.File(value=paths or None, visible=bool(paths)), (
             "" if paths else "还没有可导出的对话。")
 
@@ -151,12 +164,12 @@ def _wire_chat(actions: Actions, c: dict, send, new_chat, export) -> None:
     export.click(on_export, [c["turns"]], [c["files"], c["status"]], **private)
 
 
-def _kb_tab(actions: Actions) -> dict:
+def _kb_tab(page: Page) -> dict:
     types = "、".join(t.lstrip(".") for t in UPLOAD_TYPES)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340):
-            upload = gr.File(label=f"上传文件（{types}，可多选，一次最多 {actions.max_files} 个，"
-                             f"每个不超过 {MAX_UPLOAD_MB} MB）",
+            upload = gr.File(label=f"上传文件（{types}，可多选，一次最多 "
+                             f"{page.library.max_files} 个，每个不超过 {MAX_UPLOAD_MB} MB）",
                              file_count="multiple", file_types=list(UPLOAD_TYPES),
                              elem_id="pq-upload", height=140)
             ingest = gr.Button("导入知识库", variant="primary")
@@ -165,33 +178,34 @@ def _kb_tab(actions: Actions) -> dict:
                                   interactive=False, max_height=260,
                                   column_widths=["34%", "12%", "24%", "10%", "20%"])
         with gr.Column(scale=3, min_width=420):
-            documents = gr.Dataframe(actions.document_rows(), headers=DOC_HEADERS,
+            documents = gr.Dataframe(page.library.document_rows(), headers=DOC_HEADERS,
                                      label="已收录文件", wrap=True, interactive=False,
                                      max_height=380, elem_id="pq-documents",
                                      column_widths=["32%", "9%", "17%", "13%", "8%", "21%"])
             with gr.Row():
-                victim = gr.Dropdown(actions.document_choices(), label="删除文件", scale=3,
+                victim = gr.Dropdown(page.library.document_choices(), label="删除文件", scale=3,
                                      allow_custom_value=True)
                 delete = gr.Button("删除", variant="stop", scale=1, min_width=80)
             delete_status = gr.Markdown("")
 
     def on_ingest(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio API)
         progress(0, desc="正在导入…")
-        outcome = actions.ingest(files)
+        outcome = page.library.ingest(files)
         return outcome.rows, outcome.message, None
 
     write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id="kb-write")
     ingested = ingest.click(on_ingest, [upload], [report, ingest_status, upload],
                             api_name="ingest", **write)
-    deleted = delete.click(actions.delete, [victim], [delete_status], api_name="delete_document",
+    deleted = delete.click(page.library.delete, [victim], [delete_status],
+                           api_name="delete_document",
                            **write)
     return dict(documents=documents, victim=victim, ingested=ingested, deleted=deleted)
 
 
-def _retrieval_tab(actions: Actions, chat: dict) -> None:
+def _retrieval_tab(page: Page, chat: dict) -> None:
     with gr.Row():
         query = gr.Textbox(label="检索词或问题", scale=5, elem_id="pq-probe")
-        k = gr.Slider(1, 20, value=actions.services.settings.retrieval.k, step=1,
+        k = gr.Slider(1, 20, value=page.services.settings.retrieval.k, step=1,
                       label="返回段落数", scale=2)
         run = gr.Button("检索", variant="primary", scale=1, min_width=80)
     gr.Markdown("融合排名由 BM25（关键词）与向量（语义）两路排名按倒数排名融合得出；"
@@ -201,7 +215,7 @@ def _retrieval_tab(actions: Actions, chat: dict) -> None:
                                                         "14%", "15%", "30%"])
 
     def on_probe(text, n, docs, doc_type):
-        return actions.retrieval_test(text, n, make_filter(docs, doc_type))
+        return page.library.retrieval_test(text, n, make_filter(docs, doc_type))
 
     probe: dict[str, Any] = dict(fn=on_probe, inputs=[query, k, chat["docs"], chat["doc_type"]],
                                  outputs=table, api_visibility="private")
@@ -209,11 +223,11 @@ def _retrieval_tab(actions: Actions, chat: dict) -> None:
     query.submit(**probe)
 
 
-def _compare_tab(actions: Actions, tab: gr.Tab) -> None:
+def _compare_tab(page: Page, tab: gr.Tab) -> None:
     """Two documents (or two versions) side by side: 新增/删除/修改, both passages cited."""
-    from assistant.ui_compare import compare_export, compare_view
+    from assistant.webui.compare import compare_export, compare_view
 
-    choices = actions.document_choices()
+    choices = page.library.document_choices()
     with gr.Row():
         doc_a = gr.Dropdown(choices, label="A：原文件（旧版本/上一年度）", scale=3)
         doc_b = gr.Dropdown(choices, label="B：新文件（新版本/本年度）", scale=3)
@@ -221,25 +235,25 @@ def _compare_tab(actions: Actions, tab: gr.Tab) -> None:
         export = gr.Button("导出 .docx", scale=1, min_width=80)
     download = gr.File(label="导出文件", visible=False)
     result = gr.Markdown("", elem_id="pq-compare")
-    run.click(lambda a, b: compare_view(actions.services, a, b), [doc_a, doc_b], result,
+    run.click(lambda a, b: compare_view(page.services, a, b), [doc_a, doc_b], result,
               api_name="compare")
 
     def on_export(a, b):
-        path, message = compare_export(actions.services, a, b)
+        path, message = compare_export(page.services, a, b)
         return gr.File(value=path, visible=bool(path)), message if not path else gr.skip()
 
     export.click(on_export, [doc_a, doc_b], [download, result], api_visibility="private")
-    tab.select(lambda: [gr.Dropdown(choices=actions.document_choices())] * 2, None,
+    tab.select(lambda: [gr.Dropdown(choices=page.library.document_choices())] * 2, None,
                [doc_a, doc_b], show_progress="hidden", api_visibility="private")
 
 
-def _tasks_tab(actions: Actions, tab: gr.Tab) -> None:
+def _tasks_tab(page: Page, tab: gr.Tab) -> None:
     """任务清单: every task of one document (or section) with 责任单位/时限, cited; .xlsx/.docx."""
-    from assistant.export import TASK_HEADERS
-    from assistant.ui_tasks import make_task_list
+    from assistant.staff.tasks.export import TASK_HEADERS
+    from assistant.webui.tasks import make_task_list
 
     with gr.Row():
-        doc = gr.Dropdown(actions.document_choices(), label="文件", scale=3,
+        doc = gr.Dropdown(page.library.document_choices(), label="文件", scale=3,
                           elem_id="pq-tasks-doc")
         section = gr.Textbox(label="只看某一部分（标题中的文字，可不填）", scale=2,
                              placeholder="如：重点任务、保障措施")
@@ -251,21 +265,21 @@ def _tasks_tab(actions: Actions, tab: gr.Tab) -> None:
     files = gr.File(label="下载（Excel / Word）", file_count="multiple", visible=False)
 
     def on_run(source, part):
-        outcome = make_task_list(actions.services, source, part)
+        outcome = make_task_list(page.services, source, part)
         return outcome.rows, outcome.message, gr.File(value=outcome.files or None,
                                                       visible=bool(outcome.files))
 
     run.click(on_run, [doc, section], [table, status, files], api_name="tasks")
-    tab.select(lambda: gr.Dropdown(choices=actions.document_choices()), None, doc,
+    tab.select(lambda: gr.Dropdown(choices=page.library.document_choices()), None, doc,
                api_visibility="private", show_progress="hidden")
 
 
-def _wire_refresh(app: gr.Blocks, actions: Actions, chat: dict, kb: dict) -> None:
+def _wire_refresh(app: gr.Blocks, page: Page, chat: dict, kb: dict) -> None:
     """Document lists, filters and example questions follow every change to the store."""
     def refresh():
-        choices = actions.document_choices()
-        return (actions.document_rows(), gr.Dropdown(choices=choices, value=None),
-                gr.Dropdown(choices=choices), gr.Chatbot(examples=_examples(actions)))
+        choices = page.library.document_choices()
+        return (page.library.document_rows(), gr.Dropdown(choices=choices, value=None),
+                gr.Dropdown(choices=choices), gr.Chatbot(examples=_examples(page)))
 
     outputs = [kb["documents"], kb["victim"], chat["docs"], chat["chatbot"]]
     quiet: dict[str, Any] = dict(show_progress="hidden", api_visibility="private")
@@ -289,10 +303,10 @@ def launch_options(settings) -> dict:
     return options
 
 
-def warm_up(services) -> None:
+def warm_up(services: Services) -> None:
     """Pay the one-off costs (LangChain import, jieba, BM25 load) before `ready`, not on the
     first question."""
-    import assistant.chain  # noqa: F401  (≈1 s of imports)
+    services.chain().runnable()  # LangChain's runnables: ≈1 s of imports
 
     try:
         services.search("预热", 1)
@@ -300,7 +314,7 @@ def warm_up(services) -> None:
         logger.warning("warm-up search failed reason=%s", exc)
 
 
-def start(services, **overrides) -> tuple[gr.Blocks, str]:
+def start(services: Services, **overrides: Any) -> tuple[gr.Blocks, str]:
     """Build, queue and launch without blocking; the URL the page is served on."""
     warm_up(services)
     app = build_app(services)
@@ -311,7 +325,7 @@ def start(services, **overrides) -> tuple[gr.Blocks, str]:
     return app, f"http://{host}:{app.server_port}"
 
 
-def serve(services) -> None:
+def serve(services: Services) -> None:
     app, url = start(services)
     print(f"ready: {url}", flush=True)
     try:

@@ -7,17 +7,18 @@ retrieval and answering are measured in one pass.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
-from assistant.types import Answer, Passage, SearchFilter
+from assistant.answer.backend import final_answer
+from assistant.answer.chain import AnswerChain
+from assistant.core.errors import ConfigError
+from assistant.core.text import fit, squash
+from assistant.core.types import Answer, Passage, SearchFilter
 
 CONTEXT_BUDGET = 2000
-_WS = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,6 @@ def read_qa(path: Path) -> Iterator[QAItem]:
                               ) from None
 
 
-def squash(text: str) -> str:
-    return _WS.sub("", text)
-
-
 def evidence_rank(passages: Sequence[Passage], evidence: Sequence[str]) -> int | None:
     """1-based rank of the first passage containing an evidence string (whitespace ignored)."""
     wanted = [squash(e) for e in evidence if squash(e)]
@@ -68,13 +65,7 @@ def evidence_rank(passages: Sequence[Passage], evidence: Sequence[str]) -> int |
 
 def budget_depth(passages: Sequence[Passage], budget: int = CONTEXT_BUDGET) -> int:
     """How many passages, in rank order, fit a context budget (at least one)."""
-    total, depth = 0, 0
-    for passage in passages:
-        total += len(passage.text)
-        if total > budget and depth:
-            break
-        depth += 1
-    return depth
+    return len(fit(passages, budget))
 
 
 def doc_rank(passages: Sequence[Passage], docid: str) -> int | None:
@@ -125,7 +116,7 @@ class Metrics:
         return out
 
 
-def _share(rows: list[dict[str, Any]], test) -> float:  # noqa: ANN001
+def _share(rows: list[dict[str, Any]], test: Callable[[dict[str, Any]], bool]) -> float:
     return sum(1 for r in rows if test(r)) / len(rows)
 
 
@@ -142,23 +133,22 @@ def output_line(item: QAItem, answer: Answer) -> dict[str, Any]:
         "answer": answer.text,
         "citations": [{"n": c.n, "rank": c.rank} for c in answer.citations],
         "refused": answer.refused,
+        "refusal_kind": answer.refusal.kind.value if answer.refusal else None,
     }
 
 
-def _ask_in_conversation(chain, item: QAItem, filters: SearchFilter) -> Answer:  # noqa: ANN001
+def _ask_in_conversation(chain: AnswerChain, item: QAItem, filters: SearchFilter) -> Answer:
     """Ask the earlier turns first (their answers become the history), then the question."""
     history: tuple[tuple[str, str], ...] = ()
     for turn in (*item.turns, item.question):
-        answer = next(e for e in reversed(list(chain.stream(turn, filters, history)))
-                      if isinstance(e, Answer))
+        answer = final_answer(chain.stream(turn, filters, history))
         history += ((turn, answer.text),)
     return answer
 
 
-def run_eval(services, qa_file: Path, out: Path | None, filters: SearchFilter,  # noqa: ANN001
-             mode: str = "extractive", limit: int = 0) -> dict[str, float | int]:
+def run_eval(chain: AnswerChain, qa_file: Path, out: Path | None, filters: SearchFilter,
+             limit: int = 0) -> dict[str, float | int]:
     items = list(read_qa(qa_file))[: limit or None]
-    chain = services.chain(mode)
     metrics = Metrics()
     handle = open(out, "w", encoding="utf-8") if out else None  # noqa: SIM115
     try:

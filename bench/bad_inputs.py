@@ -21,11 +21,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bad_input_corpus import CASES, Case, available, build_corpus, ingest_paths  # noqa: E402
 
-from assistant.errors import PolicyQAError  # noqa: E402
+from assistant.core.errors import PolicyQAError  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
 from assistant.services import Services  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from ingest.loaders import load_document  # noqa: E402
-from ingest.ocr import ocr_available  # noqa: E402
+from ingest.loaders.dispatch import load_document  # noqa: E402
+from ingest.loaders.ocr import ocr_available  # noqa: E402
 from ingest.pipeline import IngestReport  # noqa: E402
 
 A4_LINES = 28

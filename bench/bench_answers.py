@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.chain import Retrieval  # noqa: E402
+from assistant.answer.backend import Delta  # noqa: E402
+from assistant.answer.gate import Retrieval  # noqa: E402
+from assistant.answer.verify import verify  # noqa: E402
+from assistant.core.settings import load_settings  # noqa: E402
+from assistant.core.types import Answer  # noqa: E402
 from assistant.evaluation import read_qa  # noqa: E402
-from assistant.generation import Delta  # noqa: E402
 from assistant.services import Services  # noqa: E402
-from assistant.settings import load_settings  # noqa: E402
-from assistant.types import Answer  # noqa: E402
-from assistant.verify import verify  # noqa: E402
 
 SUPPORTED = 0.5
 

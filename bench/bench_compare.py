@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.compare import ADDED, CHANGED, REMOVED, compare  # noqa: E402
-from assistant.compare_sections import text_passages  # noqa: E402
-from ingest.chunking import split_sentences  # noqa: E402
+from assistant.core.text import split_sentences  # noqa: E402
+from assistant.staff.compare.align import ADDED, CHANGED, REMOVED, compare  # noqa: E402
+from assistant.staff.compare.sections import text_passages  # noqa: E402
 from ingest.clean import clean_text  # noqa: E402
 from ingest.headings import detect_heading  # noqa: E402
 

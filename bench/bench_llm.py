@@ -18,8 +18,8 @@ from pathlib import Path
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.llm_local import LocalLlamaChat, make_local_chat
-from assistant.settings import LLMSettings
+from assistant.core.settings import LLMSettings
+from assistant.llm.local import LocalLlamaChat, make_local_chat
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seed"
 SYSTEM = ("你是政策文件问答助手。只根据用户给出的资料回答问题，不要编造资料中没有的内容。"

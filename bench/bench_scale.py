@@ -39,9 +39,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench_stages import LAWS, corpus_files, one_pass  # noqa: E402
 
-from assistant.settings import Settings  # noqa: E402
-from ingest.chunking import ChunkSizes, split_sentences  # noqa: E402
-from vectorstore.chroma_store import DocRecord  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.core.text import split_sentences  # noqa: E402
+from assistant.core.types import DocRecord  # noqa: E402
+from ingest.chunking import ChunkSizes  # noqa: E402
 from vectorstore.tokenize import Tokenizer  # noqa: E402
 
 MARKER = re.compile(r"（第(\d+)册）")
@@ -68,7 +69,7 @@ def settings_for(folder: Path) -> Settings:
 
 
 def build(folder: Path, docs: list[tuple[Path, str, list]], target: int) -> dict[str, float]:
-    from vectorstore.embeddings import HashEmbeddings
+    from vectorstore.embeddings.hashing import HashEmbeddings
     from vectorstore.knowledge_base import KnowledgeBase
 
     kb = KnowledgeBase(settings_for(folder), HashEmbeddings(), CopyTokenizer())
@@ -105,17 +106,18 @@ def copies(docs: list[tuple[Path, str, list]], target: int):  # noqa: ANN201
 
 
 def write_batch(kb, pending: list[tuple[DocRecord, list]], spent: dict) -> None:  # noqa: ANN001
-    from vectorstore.knowledge_base import _chunk_metadata, indexed_text
+    from assistant.core.types import chunk_id, indexed_text
+    from vectorstore.knowledge_base import chunk_metadata
 
     if not pending:
         return
     ids, texts, bodies, metas = [], [], [], []
     for record, chunks in pending:
         for i, c in enumerate(chunks):
-            ids.append(f"{record.doc_hash}-{i:05d}")
-            texts.append(indexed_text(record.title, " > ".join(c.heading_path), c.text))
+            ids.append(chunk_id(record.doc_hash, i))
+            texts.append(indexed_text(record.title, c.heading, c.text))
             bodies.append(c.text)
-            metas.append(_chunk_metadata(record, c, i))
+            metas.append(chunk_metadata(record, c, i))
     start = time.perf_counter()
     vectors = kb.embeddings.embed_documents(texts)
     spent["embed"] += time.perf_counter() - start
@@ -147,7 +149,7 @@ def make_queries(docs: list[tuple[Path, str, list]], n: int) -> list[str]:
 
 def search_run(folder: Path, queries: list[str]) -> dict[str, object]:
     """Open the store as a new process would, then time searches (run in a child process)."""
-    from vectorstore.embeddings import HashEmbeddings
+    from vectorstore.embeddings.hashing import HashEmbeddings
     from vectorstore.knowledge_base import KnowledgeBase
 
     tokenizer = Tokenizer()

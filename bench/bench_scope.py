@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from assistant.core.settings import Settings  # noqa: E402
 from assistant.evaluation import QAItem, read_qa  # noqa: E402
 from assistant.services import Services  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "scope"
 TODAY = "2025-03-01"

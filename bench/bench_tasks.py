@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.settings import Settings  # noqa: E402
-from assistant.task_sources import file_passages  # noqa: E402
-from assistant.tasks import TaskRow, extract_rules  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.documents.library import file_passages  # noqa: E402
+from assistant.staff.tasks.rules import TaskRow, extract_rules  # noqa: E402
 
 SAMPLES = ROOT / "samples" / "docs"
 GOLD = ROOT / "samples" / "tasks_gold.jsonl"
@@ -91,7 +91,7 @@ def main() -> None:
         print(line, flush=True)
     if args.llm:
         from assistant.services import Services
-        from assistant.tasks_llm import extract_llm
+        from assistant.staff.tasks.llm import extract_llm
 
         services = Services(settings.model_copy(update={
             "llm": settings.llm.model_copy(update={"mode": args.llm})}))

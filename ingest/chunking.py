@@ -8,15 +8,12 @@ only a heading. Short sibling sections (law articles, notice items) are packed t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant.types import Chunk
+from assistant.core.text import sentence_spans
+from assistant.core.types import Chunk
 from ingest.headings import HeadingStack, detect_heading
-
-_SENTENCE_END = re.compile(r"[。！？!?；;…]+[”’」』）)]*|\n")
-_CLAUSE_END = re.compile(r"[，,、：:]")
 
 
 @dataclass(frozen=True)
@@ -122,7 +119,7 @@ def _label(title: str) -> str:
 def _pack(text: str, group: list[_Section], sizes: ChunkSizes) -> Iterator[Chunk]:
     """Pack the group's sentences into chunks of about `target`, never above `max`."""
     path = _group_path(group)
-    spans = list(_sentence_spans(text, group[0].start, group[-1].end, sizes.max))
+    spans = list(sentence_spans(text, group[0].start, group[-1].end, sizes.max))
     i = 0
     while i < len(spans):
         j = i + 1
@@ -152,30 +149,3 @@ def _strip_offsets(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
-
-
-def _sentence_spans(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
-    """Sentence spans in text[start:end]; a sentence longer than max_chars is cut at clauses."""
-    pos = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        if match.end() > pos and text[pos:match.end()].strip():
-            yield from _cap(text, pos, match.end(), max_chars)
-        pos = match.end()
-    if pos < end and text[pos:end].strip():
-        yield from _cap(text, pos, end, max_chars)
-
-
-def _cap(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
-    while end - start > max_chars:
-        window = text[start:start + max_chars]
-        clause = max((m.end() for m in _CLAUSE_END.finditer(window)), default=0)
-        cut = start + (clause if clause > max_chars // 2 else max_chars)
-        yield start, cut
-        start = cut
-    yield start, end
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a text (ending at 。！？； or a line end), whitespace-trimmed, none empty."""
-    spans = _sentence_spans(text, 0, len(text), max(len(text), 1))
-    return [s for s in (text[a:b].strip() for a, b in spans) if s]

@@ -6,20 +6,11 @@ lines (落款: issuing body, then date). A field the text does not state clearly
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
-from assistant.types import DocMeta
-
-_ARABIC = r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"
-_CHINESE = (
-    r"(?P<cy>[〇○零一二三四五六七八九]{4})\s*年\s*(?P<cm>[一二三四五六七八九十]{1,2})\s*月"
-    r"(?:\s*(?P<cd>[一二三四五六七八九十]{1,3})\s*日)?"
-)
-_ISO = r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
-DATE_RE = re.compile(f"(?:{_ARABIC}|{_CHINESE}|{_ISO})")
-_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "○": 0}
+from assistant.core.dates import DATE_RE, match_date
+from assistant.core.types import DocMeta
 
 _ORG_END = re.compile(
     r"(政府|办公[室厅]|指挥部|机制|[部局厅委办院署会组]|中心|党委|公司|集团|银行|学校|大学)"
@@ -88,45 +79,6 @@ def extract_metadata(text: str, filename: str) -> DocMeta:
         issuer=closing_issuer or header_issuer or _title_issuer(title),
         date=closing_date or header_date or _title_date(title),
     )
-
-
-def parse_date(s: str) -> str:
-    """Normalise a user-given date: 2022-09-15, 2022-9-5, 2022年9月15日, 2022-09 or 2022."""
-    s = s.strip()
-    m = re.fullmatch(r"(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?", s)
-    m = m or re.fullmatch(r"(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?)?", s)
-    if m and (result := _format_date(*m.groups())):
-        return result
-    raise ValueError(f"无法识别的日期：{s!r}（可用格式：2022-09-15、2022-09、2022、2022年9月15日）")
-
-
-def _format_date(year: str, month: str | None, day: str | None) -> str | None:
-    """YYYY-MM-DD, YYYY-MM or YYYY; None for an impossible date."""
-    try:
-        d = dt.date(int(year), int(month or 1), int(day or 1))
-    except ValueError:
-        return None
-    ok = 1800 <= d.year <= 2199
-    return d.isoformat()[: 4 + 3 * bool(month) + 3 * bool(day)] if ok else None
-
-
-def _cn_number(s: str) -> str:
-    """二〇二二 -> 2022, 十五 -> 15, 二十一 -> 21 (as digit strings)."""
-    if "十" not in s:
-        return "".join(str(_CN_DIGITS[c]) for c in s)
-    tens, _, ones = s.partition("十")
-    return str((_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0))
-
-
-def _match_date(m: re.Match[str]) -> str | None:
-    """The date captured by a pattern built on DATE_RE's named groups."""
-    if m.group("y"):
-        return _format_date(m.group("y"), m.group("m"), m.group("d"))
-    if m.group("iy"):
-        return _format_date(m.group("iy"), m.group("im"), m.group("id"))
-    day = m.group("cd")
-    month = _cn_number(m.group("cm"))
-    return _format_date(_cn_number(m.group("cy")), month, _cn_number(day) if day else None)
 
 
 def _is_org(line: str, limit: int = 30) -> bool:
@@ -235,7 +187,7 @@ def _closing(lines: list[str], title_at: int) -> tuple[str, str]:
         m = _CLOSING.match(lines[i])
         prefix = m.group("org").strip() if m else ""
         org = _closing_org(prefix) if m else None
-        date = _match_date(m) if m and org is not None else None
+        date = match_date(m) if m and org is not None else None
         if date and org is not None:  # names on the lines above only if the line has no text
             above = lines[max(title_at + 1, i - 8) : i] if org == prefix else []
             return date, _closing_issuer(above, org)
@@ -286,14 +238,14 @@ def _promulgation_dates(line: str) -> list[str]:
     """Dates of 通过/公布/修正… events stated by a header line; never 施行 dates."""
     single = _LABELLED_DATE.search(line) or (_is_date_line(line) and DATE_RE.search(line))
     if single:
-        return [d for d in [_match_date(single)] if d]
+        return [d for d in [match_date(single)] if d]
     if "。" in line or not re.match(rf"^[（(]?\s*(根据)?\s*(?:{DATE_RE.pattern})", line):
         return []
     matches = list(DATE_RE.finditer(line))
     dates = []
     for k, m in enumerate(matches):
         event = line[m.end() : matches[k + 1].start() if k + 1 < len(matches) else len(line)]
-        date = _match_date(m)
+        date = match_date(m)
         if date and _EVENT.search(event) and not _IN_FORCE.search(event.strip()):
             dates.append(date)
     return dates
@@ -307,6 +259,6 @@ def _title_issuer(title: str) -> str:
 def _title_date(title: str) -> str:
     m = DATE_RE.search(title)
     if m:
-        return _match_date(m) or ""
+        return match_date(m) or ""
     year = re.search(r"[（(]((?:19|20)\d{2})年?[）)]", title)
     return year.group(1) if year else ""

@@ -12,20 +12,18 @@ import logging
 import sys
 import time
 from collections import Counter
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from assistant.errors import IngestError, PolicyQAError
-from assistant.settings import Settings
-from assistant.types import Chunk
-from ingest.chunking import ChunkSizes, chunk_text
-from ingest.clean import page_at
-from ingest.loaders import iter_source_files, load_document
-from ingest.metadata import extract_metadata
-from ingest.status import extract_status
-from vectorstore.chroma_store import DocRecord
-from vectorstore.embed_cache import CachedEmbeddings
-from vectorstore.knowledge_base import KnowledgeBase, indexed_text
+from langchain_core.embeddings import Embeddings
+
+from assistant.core.errors import PolicyQAError
+from assistant.core.settings import Settings
+from assistant.core.types import Chunk, DocRecord, indexed_text
+from ingest.document import chunk_sizes, parse_document
+from ingest.loaders.dispatch import iter_source_files
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +66,34 @@ class IngestReport:
         return "\n".join(lines)
 
 
+class DocumentStore(Protocol):
+    """Where the pipeline commits documents (vectorstore's KnowledgeBase is one)."""
+
+    dirty: bool
+
+    def write_lock(self, wait: bool = True) -> AbstractContextManager[None]: ...
+
+    def records(self) -> dict[str, DocRecord]: ...
+
+    def find_source(self, source: str) -> DocRecord | None: ...
+
+    def link_source(self, doc_hash: str, source: str) -> None: ...
+
+    def unlink_source(self, source: str, keep: str = "") -> bool: ...
+
+    def add_document(self, record: DocRecord, chunks: list[Chunk],
+                     vectors: list[list[float]]) -> None: ...
+
+    def commit(self) -> None: ...
+
+
 class IngestPipeline:
-    def __init__(self, kb: KnowledgeBase, settings: Settings) -> None:
+    def __init__(self, kb: DocumentStore, settings: Settings, embedder: Embeddings) -> None:
         self.kb = kb
         self.settings = settings
-        ing = settings.ingest
-        self.sizes = ChunkSizes(ing.target_chars, ing.max_chars, ing.min_chars, ing.overlap_chars)
+        self.sizes = chunk_sizes(settings.ingest)
         self.fingerprint = f"{PIPELINE_VERSION}:{self.sizes}".encode()
-        self.embedder = _document_embedder(kb, settings)
+        self.embedder = embedder
 
     def run(self, paths: list[Path], progress: bool = True) -> IngestReport:
         start = time.perf_counter()
@@ -128,40 +146,18 @@ class IngestPipeline:
         return digest.hexdigest()[:32]
 
     def prepare(self, path: Path, source: str, doc_hash: str) -> tuple[DocRecord, list[Chunk]]:
-        max_chars = int(self.settings.ingest.max_text_mb * 1_000_000)
-        ing = self.settings.ingest
-        doc = load_document(path, max_text_chars=max_chars, ocr=ing.ocr,
-                            ocr_max_pages=ing.ocr_max_pages,
-                            max_unzipped_mb=ing.max_docx_unzipped_mb)
-        text = doc.page_content
-        meta = extract_metadata(text, path.name)
-        status = extract_status(text, meta.date)
-        chunks = chunk_text(text, self.sizes)
-        page_starts = doc.metadata.get("page_starts") or []
-        if page_starts:
-            chunks = [Chunk(c.text, c.heading_path, c.start, c.end, page_at(page_starts, c.start))
-                      for c in chunks]
-        if not chunks:
-            raise IngestError("no text to index after clean-up")
+        parsed = parse_document(path, self.settings.ingest)
+        meta, status = parsed.meta, parsed.status
         record = DocRecord(doc_hash=doc_hash, sources=(source,), title=meta.title,
                            doc_type=meta.doc_type, doc_no=meta.doc_no, issuer=meta.issuer,
-                           date=meta.date, chunks=len(chunks), chars=len(text),
-                           extra={"format": doc.metadata.get("format", ""),
-                                  "repeals": list(status.repeals)},
+                           date=meta.date, chunks=len(parsed.chunks), chars=len(parsed.text),
+                           extra={"format": parsed.format, "repeals": list(status.repeals)},
                            status=status.status, effective=status.effective)
-        return record, chunks
+        return record, parsed.chunks
 
     def embed(self, record: DocRecord, chunks: list[Chunk]) -> list[list[float]]:
-        texts = [indexed_text(record.title, " > ".join(c.heading_path), c.text) for c in chunks]
+        texts = [indexed_text(record.title, c.heading, c.text) for c in chunks]
         return self.embedder.embed_documents(texts)
-
-
-def _document_embedder(kb: KnowledgeBase, settings: Settings):  # noqa: ANN202
-    if not settings.embedding.cache:
-        return kb.embeddings
-    default = Path(settings.store.path) / "embedding_cache.sqlite"
-    path = Path(settings.embedding.cache_path or default)
-    return CachedEmbeddings(kb.embeddings, kb.embeddings.identity, path)
 
 
 def _progress(files: list[tuple[Path, str | None]], enabled: bool):  # noqa: ANN202

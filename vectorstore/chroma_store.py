@@ -7,61 +7,20 @@ see chunks whose document record exists.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import StoreError
-from assistant.settings import StoreSettings
+from assistant.core.errors import StoreError
+from assistant.core.settings import StoreSettings
+from assistant.core.types import DocRecord
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _PAGE = 2000
-
-
-@dataclass(frozen=True)
-class DocRecord:
-    """One stored document (one content hash), listed under every path it was ingested from."""
-
-    doc_hash: str
-    sources: tuple[str, ...]
-    title: str
-    doc_type: str = "其他"
-    doc_no: str = ""
-    issuer: str = ""
-    date: str = ""
-    chunks: int = 0
-    chars: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-    status: str = ""  # 现行 / 已修订 / 已废止 / "" unknown (stores written before it read "")
-    effective: str = ""  # YYYY[-MM[-DD]] the document takes effect, "" when unknown
-
-    def to_metadata(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["sources"] = json.dumps(list(self.sources), ensure_ascii=False)
-        data["extra"] = json.dumps(self.extra, ensure_ascii=False)
-        return data
-
-    @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> DocRecord:
-        data = dict(meta)
-        data["sources"] = tuple(json.loads(data.get("sources") or "[]"))
-        data["extra"] = json.loads(data.get("extra") or "{}")
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-def date_number(date: str) -> int:
-    """YYYY[-MM[-DD]] as an int YYYYMMDD for range filters (missing parts count as 0)."""
-    if not date:
-        return 0
-    parts = [int(p) for p in date.split("-")] + [0, 0]
-    return parts[0] * 10000 + parts[1] * 100 + parts[2]
 
 
 class ChromaStore:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.relevance import coverage
-from ingest.chunking import split_sentences
+from assistant.core.text import coverage, split_sentences
 
 Ranked = list[tuple[str, float]]  # (chunk id, score), best first
 

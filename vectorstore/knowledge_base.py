@@ -16,22 +16,27 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import StoreError
-from assistant.settings import Settings
-from assistant.types import HEADING_SEP, Chunk, Passage, SearchFilter
+from assistant.core.dates import date_number
+from assistant.core.errors import StoreError
+from assistant.core.settings import Settings
+from assistant.core.types import (
+    HEADING_SEP,
+    Chunk,
+    DocRecord,
+    Passage,
+    SearchFilter,
+    chunk_id,
+    doc_hash_of,
+    indexed_text,
+    seq_of,
+)
 from vectorstore.bm25_index import BM25Index
-from vectorstore.chroma_store import ChromaStore, DocRecord, date_number
-from vectorstore.embeddings import PolicyEmbeddings
+from vectorstore.chroma_store import ChromaStore
+from vectorstore.embeddings.base import PolicyEmbeddings
 from vectorstore.hybrid import Ranked, fuse, rerank_by_sentence
 from vectorstore.tokenize import Tokenizer
 
 logger = logging.getLogger(__name__)
-
-
-def indexed_text(title: str, heading: str, body: str) -> str:
-    """What is embedded and BM25-indexed: document title and heading path, then the body."""
-    head = " > ".join(p for p in (title, heading) if p)
-    return f"{head}\n{body}" if head else body
 
 
 class KnowledgeBase:
@@ -77,8 +82,8 @@ class KnowledgeBase:
     def add_document(self, record: DocRecord, chunks: list[Chunk],
                      vectors: list[list[float]]) -> None:
         """Store a document's chunks, then its record (the commit point)."""
-        ids = [f"{record.doc_hash}-{i:05d}" for i in range(len(chunks))]
-        metas = [_chunk_metadata(record, c, i) for i, c in enumerate(chunks)]
+        ids = [chunk_id(record.doc_hash, i) for i in range(len(chunks))]
+        metas = [chunk_metadata(record, c, i) for i, c in enumerate(chunks)]
         self.store.add_chunks(ids, vectors, [c.text for c in chunks], metas)
         self.store.put_record(record)
         self.records()[record.doc_hash] = record
@@ -132,6 +137,10 @@ class KnowledgeBase:
     def find_source(self, source: str) -> DocRecord | None:
         return next((r for r in self.records().values() if source in r.sources), None)
 
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a term over the indexed chunks."""
+        return self.bm25.idf(term)
+
     def ensure_bm25(self) -> None:
         gen = self.store.generation()
         if self.bm25.generation == gen:
@@ -145,7 +154,7 @@ class KnowledgeBase:
 
     def _index_hashes(self) -> None:
         """The document of each BM25 row, for filter masks (chunk ids are '<doc hash>-<seq>')."""
-        self._bm25_hashes = np.array([i.rsplit("-", 1)[0] for i in self.bm25.ids], dtype=object)
+        self._bm25_hashes = np.array([doc_hash_of(i) for i in self.bm25.ids], dtype=object)
 
     def _rebuild_bm25(self, gen: int) -> None:
         committed = set(self.records())
@@ -205,7 +214,7 @@ class KnowledgeBase:
         where = {"doc_hash": {"$in": sorted(allowed)}} if allowed is not None else None
         vector = self.embeddings.embed_query(query)
         hits = self.store.query(vector, n, where)
-        return [(cid, score) for cid, score in hits if cid.rsplit("-", 1)[0] in committed]
+        return [(cid, score) for cid, score in hits if doc_hash_of(cid) in committed]
 
     def _passages(self, fused: list[tuple[str, float]], stored: dict[str, Any], bm25: Ranked,
                   dense: Ranked) -> list[Passage]:
@@ -220,11 +229,11 @@ class KnowledgeBase:
                                 b_rank.get(cid), d_rank.get(cid)))
         return out
 
-    def context(self, chunk_id: str, around: int = 1) -> list[Passage]:
+    def context(self, cid: str, around: int = 1) -> list[Passage]:
         """The chunk and its neighbours in document order (to show surrounding text)."""
-        doc_hash, seq = chunk_id.rsplit("-", 1)
-        first = max(0, int(seq) - around)
-        ids = [f"{doc_hash}-{i:05d}" for i in range(first, int(seq) + around + 1)]
+        doc_hash, seq = doc_hash_of(cid), seq_of(cid)
+        first = max(0, seq - around)
+        ids = [chunk_id(doc_hash, i) for i in range(first, seq + around + 1)]
         stored = self.store.get_chunks(ids)
         record = self.records().get(doc_hash)
         return [_passage(cid, stored[cid][0], stored[cid][1], 0.0, record, None, None)
@@ -235,13 +244,13 @@ class KnowledgeBase:
         record = self.records().get(doc_hash)
         if record is None:
             return []
-        ids = [f"{doc_hash}-{i:05d}" for i in range(record.chunks)]
+        ids = [chunk_id(doc_hash, i) for i in range(record.chunks)]
         stored = self.store.get_chunks(ids)
         return [_passage(cid, stored[cid][0], stored[cid][1], 0.0, record, None, None)
                 for cid in ids if cid in stored]
 
 
-def _chunk_metadata(record: DocRecord, chunk: Chunk, seq: int) -> dict[str, Any]:
+def chunk_metadata(record: DocRecord, chunk: Chunk, seq: int) -> dict[str, Any]:
     heading = HEADING_SEP.join(chunk.heading_path)
     return {"doc_hash": record.doc_hash, "seq": seq, "heading": heading,
             "page": chunk.page or 0, "start": chunk.start, "end": chunk.end, "title": record.title,

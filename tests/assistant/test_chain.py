@@ -3,9 +3,9 @@
 import re
 from pathlib import Path
 
-from assistant.chain import REFUSAL
-from assistant.citations import source_line
-from assistant.types import Passage
+from assistant.answer.gate import REFUSAL
+from assistant.core.sources import source_line
+from assistant.core.types import Passage
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -51,7 +51,7 @@ def test_question_for_a_fact_kind_no_sentence_states_is_refused(services):
 
 
 def test_filters_that_admit_nothing_refuse(services):
-    from assistant.types import SearchFilter
+    from assistant.core.types import SearchFilter
 
     answer = services.ask("农村卫生厕所普及率要达到多少？", SearchFilter(doc_type="法规"))
     assert answer.refused

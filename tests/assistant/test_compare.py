@@ -6,18 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.compare import ADDED, CHANGED, REMOVED, compare, heading_key
-from assistant.compare_report import compare_documents, report
-from assistant.compare_sections import text_passages
-from assistant.errors import ConfigError
-from assistant.ui_compare import (
-    PICK_BOTH,
-    SAME_FILE,
-    cell_escape,
-    compare_export,
-    compare_view,
-)
+from assistant.cli.main import main
+from assistant.core.errors import ConfigError
+from assistant.staff.compare.align import ADDED, CHANGED, REMOVED, compare, heading_key
+from assistant.staff.compare.report import compare_documents, report
+from assistant.staff.compare.sections import text_passages
+from assistant.webui.compare import PICK_BOTH, SAME_FILE, cell_escape, compare_export, compare_view
 
 DATA = Path(__file__).parent.parent / "data"
 COMPARE = DATA / "compare"
@@ -26,8 +20,8 @@ FILES = ("notice_draft.txt", "notice_final.txt", "report_2023.txt", "report_2024
 
 @pytest.fixture(scope="module")
 def kb_services(tmp_path_factory):
+    from assistant.core.settings import Settings
     from assistant.services import Services
-    from assistant.settings import Settings
 
     folder = tmp_path_factory.mktemp("compare")
     for name in FILES:

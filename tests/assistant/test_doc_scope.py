@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chain import REFUSAL, AnswerChain
-from assistant.citations import source_line, sources_block
-from assistant.doc_catalog import set_meta
-from assistant.doc_scope import resolve_years
+from assistant.answer.chain import AnswerChain
+from assistant.answer.gate import REFUSAL
+from assistant.core.settings import Settings
+from assistant.core.sources import source_line, sources_block
+from assistant.core.types import DocRecord
+from assistant.documents.library import set_meta
+from assistant.documents.scope import resolve_years
 from assistant.services import Services
-from assistant.settings import Settings
 from ingest.status import extract_status
-from vectorstore.chroma_store import DocRecord
 
 SCOPE = Path(__file__).parent.parent / "data" / "scope"
 TODAY = "2025-03-01"
@@ -85,7 +86,8 @@ def test_relative_years_inside_a_document_count_from_its_date(services):
 
 
 def test_a_year_with_no_stored_report_is_refused_before_any_backend(services):
-    chain = AnswerChain(services.kb, services.settings, NoBackend(), services.tokenizer.terms)
+    chain = AnswerChain(services.kb, services.settings, NoBackend(), services.tokenizer.terms,
+                        catalog=services.catalog)
     answer = chain.ask("2026年政府工作报告中赤字率是多少")
     assert answer.refused
     assert answer.text.startswith(REFUSAL)
@@ -97,7 +99,8 @@ def test_a_year_with_no_stored_report_is_refused_before_any_backend(services):
 
 
 def test_an_unknown_doc_number_is_refused_and_a_known_one_restricts(services):
-    chain = AnswerChain(services.kb, services.settings, NoBackend(), services.tokenizer.terms)
+    chain = AnswerChain(services.kb, services.settings, NoBackend(), services.tokenizer.terms,
+                        catalog=services.catalog)
     missing = chain.ask("青政发〔2025〕9号对小巨人企业奖励多少")
     assert missing.refused and "文号为青政发〔2025〕9号" in missing.text
     found = services.ask("青政发[2024]5号对小巨人企业奖励多少")
@@ -130,7 +133,7 @@ def test_a_repealed_document_is_marked_next_to_its_citation(services):
     assert "（已废止）" in lines["青川市老旧小区改造补助办法"]
     assert "已废止" not in lines.get("青川市城镇老旧小区改造管理办法", "")
     assert "（已废止）" in sources_block(answer.citations)
-    from assistant.ui_render import answer_markdown, source_card
+    from assistant.webui.render import answer_markdown, source_card
 
     old = next(c for c in answer.citations if c.passage.title == "青川市老旧小区改造补助办法")
     assert "（已废止）" in source_card(old, answer.text, [])
@@ -169,7 +172,7 @@ def test_registry_records_without_status_fields_still_open():
 
 
 def test_meta_command_sets_and_validates(tmp_path, monkeypatch, capsys):
-    from assistant.cli import main
+    from assistant.cli.main import main
 
     services = scope_services(tmp_path, ["青川市2024年政府工作报告.txt"])
     store = str(tmp_path / "kb")
@@ -204,8 +207,8 @@ def record(doc_hash, title, date="", **extra):
 
 
 def test_catalog_groups_versions_but_not_reposts_or_generic_mentions():
-    from assistant.doc_catalog import Catalog
-    from assistant.doc_scope import scope_for
+    from assistant.documents.catalog import Catalog
+    from assistant.documents.scope import scope_for
 
     catalog = Catalog([
         record("a", "关于促进民营经济发展的若干措施（征求意见稿）", "2023-08-20"),
@@ -226,8 +229,8 @@ def test_catalog_groups_versions_but_not_reposts_or_generic_mentions():
 
 
 def test_a_named_undated_document_is_not_refused_for_a_year():
-    from assistant.doc_catalog import Catalog
-    from assistant.doc_scope import scope_for
+    from assistant.documents.catalog import Catalog
+    from assistant.documents.scope import scope_for
 
     catalog = Catalog([record("s", "在全市民营企业座谈会上的讲话"),
                        record("r", "青川市2024年政府工作报告", "2024-01-15")])
@@ -239,8 +242,8 @@ def test_a_named_undated_document_is_not_refused_for_a_year():
 
 
 def test_eval_marks_the_missing_year_refused_and_counts_doc_hit_at_1(services, tmp_path):
+    from assistant.core.types import SearchFilter
     from assistant.evaluation import run_eval
-    from assistant.types import SearchFilter
 
     qa = tmp_path / "qa.jsonl"
     qa.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in [
@@ -248,7 +251,7 @@ def test_eval_marks_the_missing_year_refused_and_counts_doc_hit_at_1(services, t
         {"id": "m", "question": "2026年政府工作报告中赤字率是多少", "unanswerable": True},
     ]), encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    metrics = run_eval(services, qa, out, SearchFilter())
+    metrics = run_eval(services.chain(), qa, out, SearchFilter())
     rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     assert rows["m"]["refused"] is True and "2026年" in rows["m"]["answer"]
     assert rows["a"]["refused"] is False

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
+from assistant.core.types import Answer, Citation, Passage, Refusal, RefusalKind
 from assistant.evaluation import Metrics, QAItem, budget_depth, evidence_rank, read_qa
-from assistant.types import Answer, Citation, Passage
 
 
 def passage(text, source="/docs/a.txt"):
@@ -29,8 +29,9 @@ def test_metrics_summary():
     hit1 = Answer("q1", "a[1]", passages=(passage("证据甲。"), passage("乙")),
                   citations=(Citation(1, passage("证据甲。"), 1),))
     hit2 = Answer("q2", "b", passages=(passage("无关", "/docs/b.txt"), passage("证据乙。")))
-    miss = Answer("q3", "c", passages=(passage("无关"),), refused=True)
-    refused = Answer("u1", "未找到", passages=(passage("无关"),), refused=True)
+    low = Refusal(RefusalKind.RELEVANCE)
+    miss = Answer("q3", "c", passages=(passage("无关"),), refusal=low)
+    refused = Answer("u1", "未找到", passages=(passage("无关"),), refusal=low)
     m = Metrics()
     m.add(QAItem("1", "q1", ("证据甲",), docid="a", answer_keys=("a", "zz")), hit1)
     m.add(QAItem("2", "q2", ("证据乙",), docid="b"), hit2)
@@ -62,9 +63,9 @@ def test_earlier_turns_are_asked_first_and_shape_the_follow_up(services, tmp_pat
                               "turns": ["农村人居环境整治有什么要求？"],
                               "evidence": ["生活污水治理"]}, ensure_ascii=False), "utf-8")
     out = tmp_path / "out.jsonl"
-    from assistant.types import SearchFilter
+    from assistant.core.types import SearchFilter
 
-    metrics = run_eval(services, qa, out, SearchFilter())
+    metrics = run_eval(services.chain(), qa, out, SearchFilter())
     assert metrics["span_hit@5"] == 1.0
     line = json.loads(out.read_text("utf-8"))
     assert line["question"] == "那生活污水治理呢？" and not line["refused"]

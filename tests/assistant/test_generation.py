@@ -6,10 +6,11 @@ from pathlib import Path
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant.chain import REFUSAL, Retrieval
-from assistant.generation import FALLBACK_NOTE, QUOTES_HEADING, Delta
-from assistant.rewrite import depends_on_history, rule_rewrite
-from assistant.types import Answer
+from assistant.answer.backend import Delta
+from assistant.answer.gate import REFUSAL, Retrieval
+from assistant.answer.generative import FALLBACK_NOTE, QUOTES_HEADING
+from assistant.answer.rewrite import depends_on_history, rule_rewrite
+from assistant.core.types import Answer
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -47,7 +48,7 @@ def test_llm_answer_is_verified_and_renumbered(services):
     question = "农村卫生厕所普及率和项目谋划时间有什么要求？"
     n = rank_of(services, question, "85%")
     with_model(services, f"普及率要达到85%以上[{n}]。各县要在10月底前完成项目谋划[9]。")
-    answer = services.ask(question, mode="openai")
+    answer = services.ask(question, backend="openai")
     assert answer.backend == "openai"
     assert "[9]" not in answer.text and answer.text.startswith("普及率要达到85%以上[1]")
     assert answer.citations[0].n == 1 and answer.citations[0].rank == n
@@ -57,21 +58,21 @@ def test_llm_answer_is_verified_and_renumbered(services):
 
 def test_irrelevant_question_is_refused_without_calling_the_llm(services):
     model = with_model(services, "不该被调用[1]。")
-    answer = services.ask("城镇职工医保门诊报销比例是多少？", mode="openai")
+    answer = services.ask("城镇职工医保门诊报销比例是多少？", backend="openai")
     assert answer.refused and answer.text.startswith(REFUSAL)
     assert model.calls == 0
 
 
 def test_llm_error_falls_back_to_extractive_and_says_so(services):
     with_model(services, "x", cls=BrokenModel)
-    answer = services.ask("农村卫生厕所普及率要达到多少？", mode="openai")
+    answer = services.ask("农村卫生厕所普及率要达到多少？", backend="openai")
     assert answer.text.startswith(FALLBACK_NOTE)
     assert "85%" in answer.text and answer.citations
 
 
 def test_uncited_llm_answer_is_replaced_by_quotes(services):
     with_model(services, "普及率要达到百分之八十五。")
-    answer = services.ask("农村卫生厕所普及率要达到多少？", mode="openai")
+    answer = services.ask("农村卫生厕所普及率要达到多少？", backend="openai")
     assert answer.text.startswith(FALLBACK_NOTE) and answer.citations
 
 
@@ -104,19 +105,11 @@ def test_follow_up_is_rewritten_only_when_it_depends_on_history(services):
     assert events[0].query == "农村卫生厕所普及率要达到多少？"
 
 
-def test_two_sessions_do_not_share_history(services):
-    from assistant.conversation import Conversation
-
-    a, b = Conversation(), Conversation()
-    a.record("农村卫生厕所普及率要达到多少？", "85%以上[1]")
-    assert a.history and not b.history
-
-
 def test_answer_ends_with_verbatim_quotes_the_model_left_out(services):
     question = "农村卫生厕所普及率要达到多少？"
     n = rank_of(services, question, "85%")
     with_model(services, f"要达到85%以上[{n}]。")
-    answer = services.ask(question, mode="openai")
+    answer = services.ask(question, backend="openai")
     body, quotes = answer.text.split(QUOTES_HEADING)
     assert body.startswith("要达到85%以上[1]")
     lines = [line for line in quotes.splitlines() if line]
@@ -136,7 +129,7 @@ def test_no_quotes_when_the_model_already_said_it(services):
     with_model(services, f"{sentence}[{rank}]")
     services.settings.llm.quote_sentences = 1
     try:
-        answer = services.ask(question, mode="openai")
+        answer = services.ask(question, backend="openai")
     finally:
         services.settings.llm.quote_sentences = 2
     assert QUOTES_HEADING not in answer.text and n

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.llm_local import LocalLlamaChat, make_local_chat
-from assistant.settings import LLMSettings
+from assistant.core.settings import LLMSettings
+from assistant.llm.local import LocalLlamaChat, make_local_chat
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.settings import Settings
 from assistant.services import Services
-from assistant.settings import Settings
 
 DATA = Path(__file__).parent.parent / "data"
 pytestmark = pytest.mark.slow

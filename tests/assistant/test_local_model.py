@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import local_model
-from assistant.errors import ConfigError, LLMError
-from assistant.local_model import BUNDLED_NAME, ensure_bundled_model, resolve_model_path
-from assistant.settings import LLMSettings
+from assistant.core.errors import ConfigError, LLMError
+from assistant.core.settings import LLMSettings
+from assistant.llm import bundled as local_model
+from assistant.llm.bundled import BUNDLED_NAME, ensure_bundled_model, resolve_model_path
 
 PART_BYTES = [b"GGUF" + b"a" * 1000, b"b" * 2000, b"c" * 3000 + b"end"]
 

@@ -5,11 +5,16 @@ from pathlib import Path
 
 from docx import Document
 
-from assistant.cli import main
+from assistant.cli.main import main
+from assistant.core.types import SearchFilter
 from assistant.export import export
-from assistant.types import SearchFilter
+from assistant.staff.forms import run_form
 
 DATA = Path(__file__).parent.parent / "data"
+
+
+def run_mode(services, form, topic, filters=SearchFilter()):
+    return run_form(services.chain(form=form), services.kb, form, topic, filters)
 
 
 def assert_every_point_cited(answer):
@@ -22,7 +27,7 @@ def assert_every_point_cited(answer):
 
 
 def test_outline_of_a_whole_document_follows_its_parts(services):
-    answer = services.run_mode("outline", "", SearchFilter(sources=(services.source,)))
+    answer = run_mode(services, "outline", "", SearchFilter(sources=(services.source,)))
     text = answer.text
     assert text.startswith("《乡村振兴推进会讲话》学习提纲")
     assert "统一思想，充分认识做好乡村振兴工作的重要意义" in text
@@ -33,7 +38,7 @@ def test_outline_of_a_whole_document_follows_its_parts(services):
 
 
 def test_draft_cites_every_task_and_reads_units_and_deadlines(services):
-    answer = services.run_mode("draft", "特色产业 项目谋划 人居环境")
+    answer = run_mode(services, "draft", "特色产业 项目谋划 人居环境")
     text = answer.text
     for part in ("一、指导思想", "二、主要目标", "三、重点任务", "四、保障措施"):
         assert part in text
@@ -43,12 +48,12 @@ def test_draft_cites_every_task_and_reads_units_and_deadlines(services):
 
 
 def test_off_topic_outline_is_refused(services):
-    answer = services.run_mode("outline", "城镇职工医保门诊报销比例")
+    answer = run_mode(services, "outline", "城镇职工医保门诊报销比例")
     assert answer.refused
 
 
 def test_export_docx_and_markdown_keep_sources(services, tmp_path):
-    answer = services.run_mode("draft", "特色产业 项目谋划")
+    answer = run_mode(services, "draft", "特色产业 项目谋划")
     doc = Document(str(export(answer, tmp_path / "方案.docx")))
     paragraphs = [p.text for p in doc.paragraphs]
     assert any("三、重点任务" in p for p in paragraphs)

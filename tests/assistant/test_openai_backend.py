@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chain import Retrieval
-from assistant.generation import FALLBACK_NOTE, Delta
+from assistant.answer.backend import Delta
+from assistant.answer.gate import Retrieval
+from assistant.answer.generative import FALLBACK_NOTE
+from assistant.core.settings import Settings
+from assistant.core.types import Answer
 from assistant.services import Services
-from assistant.settings import Settings
-from assistant.types import Answer
 
 DATA = Path(__file__).parent.parent / "data"
 KEY_ENV = "POLICYQA_TEST_KEY"
@@ -139,7 +140,7 @@ def chat_requests(server) -> list[dict]:
 
 
 def test_ask_goes_to_the_server_and_comes_back_cited(server, services):
-    answer = services.ask(QUESTION, mode="openai")
+    answer = services.ask(QUESTION, backend="openai")
     assert answer.backend == "openai", answer.text
     assert "85%" in answer.text and "[1]" in answer.text
     assert not answer.text.startswith(FALLBACK_NOTE)
@@ -183,7 +184,7 @@ def test_server_answers_a_blocking_request_too(server):
 def test_the_key_never_reaches_answers_or_logs(server, services, caplog, fail):
     server.fail = fail
     with caplog.at_level(logging.DEBUG):
-        answer = services.ask(QUESTION, mode="openai")
+        answer = services.ask(QUESTION, backend="openai")
     assert chat_requests(server), "the server was never called"
     assert answer.text.startswith(FALLBACK_NOTE) is fail
     assert KEY not in answer.text
@@ -197,7 +198,7 @@ def test_the_key_never_reaches_answers_or_logs(server, services, caplog, fail):
 def test_server_error_falls_back_to_quotes(server, services):
     server.fail = True
     start = time.perf_counter()
-    answer = services.ask(QUESTION, mode="openai")
+    answer = services.ask(QUESTION, backend="openai")
     assert time.perf_counter() - start < 30
     assert answer.text.startswith(FALLBACK_NOTE)
     assert "85%" in answer.text and answer.citations

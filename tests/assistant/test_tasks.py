@@ -9,13 +9,13 @@ from docx import Document
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from openpyxl import load_workbook
 
-from assistant.cli import main
-from assistant.errors import ConfigError
-from assistant.export import TASK_HEADERS, export_tasks, tasks_markdown
-from assistant.task_sources import in_section, task_table
-from assistant.tasks import TaskTable, extract_rules
-from assistant.tasks_llm import extract_llm
-from assistant.types import Passage
+from assistant.cli.main import main
+from assistant.core.errors import ConfigError
+from assistant.core.types import Passage
+from assistant.staff.tasks.export import TASK_HEADERS, export_tasks, tasks_markdown
+from assistant.staff.tasks.llm import extract_llm
+from assistant.staff.tasks.rules import TaskTable, extract_rules
+from assistant.staff.tasks.sources import in_section, task_table
 
 OPINION = [
     ("二、重点任务 > （一）完善防火设施",
@@ -112,7 +112,7 @@ def test_model_rows_are_checked_against_their_passage():
 
 def test_model_without_usable_rows_falls_back_to_rules(services):
     services.use_chat_model("openai", FakeListChatModel(responses=["没有发现任务。"]))
-    table = task_table(services, services.source, mode="openai")
+    table = task_table(services, services.source, backend="openai")
     assert table.rows and table.backend == "openai"
     assert table.notes[-1] == "模型没有给出可核对的任务行，改用规则抽取。"
 
@@ -160,7 +160,7 @@ def test_cli_tasks(services, tmp_path, capsys, monkeypatch):
 
 
 def test_ui_task_list_gives_rows_and_downloads(services):
-    from assistant.ui_tasks import make_task_list
+    from assistant.webui.tasks import make_task_list
 
     outcome = make_task_list(services, services.source, "突出重点")
     assert outcome.message.startswith(f"共 {len(outcome.rows)} 项任务")

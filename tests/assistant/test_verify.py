@@ -1,7 +1,8 @@
 """Citation verification: invented ids dropped, renumbering, weak and uncited sentences."""
 
-from assistant.types import Passage
-from assistant.verify import Repair, support, verify
+from assistant.answer.verify import Repair, verify
+from assistant.core.text import support
+from assistant.core.types import Passage
 
 
 def passage(n, text):
@@ -97,7 +98,7 @@ def test_a_short_statement_without_citation_is_still_flagged():
 
 
 def test_error_text_never_shows_a_key_from_the_environment(monkeypatch):
-    from assistant.generation import _scrub
+    from assistant.answer.generative import scrub
 
     monkeypatch.setenv("DASHSCOPE_API_KEY", "gsk_live.Zx81-secretvalue")
-    assert "secretvalue" not in _scrub("401: bad key gsk_live.Zx81-secretvalue for model")
+    assert "secretvalue" not in scrub("401: bad key gsk_live.Zx81-secretvalue for model")

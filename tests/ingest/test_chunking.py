@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import ChunkSizes, chunk_text, split_sentences
+from assistant.core.text import split_sentences
+from ingest.chunking import ChunkSizes, chunk_text
 from ingest.headings import detect_heading
 
 SPEECH = (Path(__file__).parent.parent / "data" / "speech.txt").read_text(encoding="utf-8")

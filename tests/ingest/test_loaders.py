@@ -10,9 +10,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from assistant.errors import IngestError
+from assistant.core.errors import IngestError
 from ingest.clean import page_at
-from ingest.loaders import SUPPORTED_SUFFIXES, iter_source_files, load_document
+from ingest.loaders.dispatch import SUPPORTED_SUFFIXES, iter_source_files, load_document
 
 TEXT = "关于做好疫情防控工作的通知\n各区县人民政府：\n一、严格落实属地责任。\n二、加强物资保障。"
 PARAGRAPH = (
@@ -258,7 +258,7 @@ def test_iter_source_files_accepts_single_files(tmp_path: Path) -> None:
 
 
 def test_a_folders_readme_is_skipped_unless_named(tmp_path):
-    from ingest.loaders import iter_source_files
+    from ingest.loaders.dispatch import iter_source_files
 
     (tmp_path / "README.md").write_text("# 说明", encoding="utf-8")
     (tmp_path / "通知.txt").write_text("关于开展检查的通知", encoding="utf-8")
@@ -269,24 +269,24 @@ def test_a_folders_readme_is_skipped_unless_named(tmp_path):
 
 
 def test_without_the_ocr_extra_a_scan_is_refused_with_advice(tmp_path, monkeypatch) -> None:
-    import ingest.pdf_loader
+    import ingest.loaders.pdf
 
     path = tmp_path / "scan.pdf"
     pdf = canvas.Canvas(str(path))
     pdf.rect(100, 100, 300, 500, fill=1)
     pdf.showPage()
     pdf.save()
-    monkeypatch.setattr(ingest.pdf_loader, "_ocr_available", lambda: False)
+    monkeypatch.setattr(ingest.loaders.pdf, "_ocr_available", lambda: False)
     with pytest.raises(IngestError, match="扫描件，无文字层，需先OCR"):
         load_document(path, ocr="auto")
-    monkeypatch.setattr(ingest.pdf_loader, "_ocr_available", lambda: True)
-    monkeypatch.setattr("ingest.ocr.ocr_pdf", lambda path, max_pages: ["", "  "])
+    monkeypatch.setattr(ingest.loaders.pdf, "_ocr_available", lambda: True)
+    monkeypatch.setattr("ingest.loaders.ocr.ocr_pdf", lambda path, max_pages: ["", "  "])
     with pytest.raises(IngestError, match="需先OCR; OCR found no readable text either"):
         load_document(path, ocr="auto")
 
 
 def test_garbage_glyphs_are_told_from_real_text() -> None:
-    from ingest.pdf_loader import GARBAGE_TEXT, NO_TEXT_LAYER, text_layer_problem
+    from ingest.loaders.pdf import GARBAGE_TEXT, NO_TEXT_LAYER, text_layer_problem
 
     assert text_layer_problem("¹ØÓÚ¿ªÕ¹Å©´åÈË¾Ó»·¾³ÕûÖÎµÄÍ¨Öª") == GARBAGE_TEXT
     assert text_layer_problem("\ue012\ue013\ue014政策") == GARBAGE_TEXT
@@ -295,7 +295,7 @@ def test_garbage_glyphs_are_told_from_real_text() -> None:
 
 
 def test_ocr_boxes_are_joined_in_reading_order() -> None:
-    from ingest.ocr import reading_order
+    from ingest.loaders.ocr import reading_order
 
     boxes = [(52.0, 90.0, 400.0, "监管责任"), (10.0, 40.0, 10.0, "关于秸秆禁烧的通知"),
              (50.0, 88.0, 10.0, "各乡镇要落实"), (55.0, 86.0, 200.0, "网格化"),
@@ -367,7 +367,7 @@ def blank_pages(path: Path, pages: int) -> Path:
 
 def test_a_long_scan_is_refused_before_ocr_naming_the_setting(tmp_path, monkeypatch) -> None:
     pytest.importorskip("pypdfium2")
-    monkeypatch.setattr("ingest.pdf_loader._ocr_available", lambda: True)
+    monkeypatch.setattr("ingest.loaders.pdf._ocr_available", lambda: True)
     path = blank_pages(tmp_path / "长扫描件.pdf", 3)
     with pytest.raises(IngestError, match=r"has 3 pages, above the OCR limit of 2 \(setting "
                        r"ingest\.ocr_max_pages\)"):
@@ -376,12 +376,12 @@ def test_a_long_scan_is_refused_before_ocr_naming_the_setting(tmp_path, monkeypa
 
 def test_a_broken_ocr_install_is_a_reason_not_a_crash(tmp_path, monkeypatch) -> None:
     pytest.importorskip("pypdfium2")
-    import ingest.ocr
+    import ingest.loaders.ocr
 
     def broken() -> None:
         raise ImportError("libonnxruntime.so: cannot open shared object file")
 
-    monkeypatch.setattr("ingest.pdf_loader._ocr_available", lambda: True)
-    monkeypatch.setattr(ingest.ocr, "_engine", broken)
+    monkeypatch.setattr("ingest.loaders.pdf._ocr_available", lambda: True)
+    monkeypatch.setattr(ingest.loaders.ocr, "_engine", broken)
     with pytest.raises(IngestError, match=r"OCR engine cannot start .* pip install -e '\.\[ocr\]'"):
         load_document(blank_pages(tmp_path / "scan.pdf", 1))

@@ -9,8 +9,9 @@ import re
 
 import pytest
 
-from assistant.types import DocMeta
-from ingest.metadata import extract_metadata, parse_date
+from assistant.core.dates import parse_date
+from assistant.core.types import DocMeta
+from ingest.metadata import extract_metadata
 
 SPEECH = """同志们：
 今天我们召开全市县域经济发展工作座谈会，主要任务是总结交流、安排部署。下面，我讲三点意见。

@@ -13,11 +13,11 @@ import pytest
 from bad_input_corpus import CASES, Case, available, big_text, build_corpus, ingest_paths
 from conftest import speech_services
 
-from assistant.errors import StoreError
+from assistant.core.errors import StoreError
+from assistant.core.settings import Settings
 from assistant.services import Services
-from assistant.settings import Settings
-from ingest.loaders import load_document
-from ingest.ocr import ocr_available
+from ingest.loaders.dispatch import load_document
+from ingest.loaders.ocr import ocr_available
 from ingest.pipeline import FileResult, IngestReport
 
 MOJIBAKE = re.compile("[\ufffd\u00c0-\u00ff\ue000-\uf8ff]")

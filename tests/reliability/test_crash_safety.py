@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.settings import Settings
 from assistant.services import Services
-from assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from assistant.services import Services
-    from assistant.settings import Settings
-    from vectorstore.embeddings import HashEmbeddings
+    from assistant.core.settings import Settings
+    from vectorstore.embeddings.hashing import HashEmbeddings
 
     class Slow(HashEmbeddings):
         def embed_documents(self, texts):

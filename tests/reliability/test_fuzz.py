@@ -18,11 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.errors import IngestError
-from ingest.chunking import ChunkSizes, chunk_text, split_sentences
+from assistant.core.errors import IngestError
+from assistant.core.text import split_sentences
+from ingest.chunking import ChunkSizes, chunk_text
 from ingest.clean import clean_fragment, clean_pages, clean_text, page_at
 from ingest.headings import HeadingStack, detect_heading
-from ingest.loaders import decode_text, load_document
+from ingest.loaders.dispatch import load_document
+from ingest.loaders.text import decode_text
 
 EXAMPLES = int(os.environ.get("POLICYQA_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="POLICYQA_FUZZ_EXAMPLES" not in

@@ -27,11 +27,11 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from markdown_it import MarkdownIt
 
 import prompts
-from assistant.generation import FALLBACK_NOTE
+from assistant.answer.generative import FALLBACK_NOTE
+from assistant.core.settings import Settings
+from assistant.core.types import SearchFilter
 from assistant.services import Services
-from assistant.settings import Settings
-from assistant.types import SearchFilter
-from assistant.ui_actions import Actions
+from assistant.webui.chat import Chat
 
 HOSTILE_NAME = "关于开展网络安全宣传周活动的通知.txt"
 HOSTILE = """关于开展网络安全宣传周活动的通知
@@ -148,7 +148,7 @@ def test_the_rules_reach_the_model_unchanged_and_the_document_only_as_a_passage(
 
 
 def test_the_page_renders_document_and_model_text_inert(hostile_services, model):
-    steps = list(Actions(hostile_services).chat(QUESTION, [], [], "qa", SearchFilter()))
+    steps = list(Chat(hostile_services).chat(QUESTION, [], [], "qa", SearchFilter()))
     reply, cards = steps[-1].messages[-1]["content"], steps[-1].sources_html
     assert "市委网信办牵头组织" in reply and "市委网信办" in cards
     rendered = MarkdownIt("commonmark").render(reply)
@@ -174,7 +174,7 @@ def test_the_api_key_never_reaches_feedback_export_or_logs(hostile_services, mon
         services.use_chat_model("openai", LeakyFailingModel())
     else:  # the real client, built from the environment, against a closed loopback port
         assert services.chat_model("openai").openai_api_key.get_secret_value() == KEY
-    actions = Actions(services)
+    actions = Chat(services)
     with caplog.at_level(logging.DEBUG):
         final = list(actions.chat(QUESTION, [], [], "qa", SearchFilter()))[-1]
         actions.feedback(final.turns, 1, False)

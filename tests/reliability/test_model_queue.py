@@ -13,9 +13,9 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from assistant.model_queue import ModelQueue
-from assistant.types import SearchFilter
-from assistant.ui_actions import Actions
+from assistant.core.types import SearchFilter
+from assistant.llm.queue import ModelQueue
+from assistant.webui.chat import Chat
 
 DATA = Path(__file__).parent.parent / "data"
 SPEECH_NAME = "乡村振兴推进会讲话.txt"
@@ -65,8 +65,8 @@ class SlowQuoter(BaseChatModel):
 @pytest.fixture(scope="module")
 def local_services(tmp_path_factory):
     """Services in mode=local over the test speech, with the slow fake as the local model."""
+    from assistant.core.settings import Settings
     from assistant.services import Services
-    from assistant.settings import Settings
 
     folder = tmp_path_factory.mktemp("queue")
     shutil.copy(DATA / "speech.txt", folder / SPEECH_NAME)
@@ -110,10 +110,10 @@ def test_a_waiting_ticket_wakes_when_the_one_ahead_finishes():
 
 
 def test_second_chat_shows_its_place_then_gets_its_own_answer(local_services, monkeypatch):
-    import assistant.ui_actions as ui_actions
+    import assistant.webui.chat as ui_actions
 
     monkeypatch.setattr(ui_actions, "QUEUE_POLL_S", 0.2)
-    actions = Actions(local_services)
+    actions = Chat(local_services)
     assert actions.model_queue is not None
     replies: dict[str, list[str]] = {}
 
@@ -144,7 +144,7 @@ def test_second_chat_shows_its_place_then_gets_its_own_answer(local_services, mo
 
 
 def test_the_chat_endpoint_waits_its_turn_too(local_services):
-    actions = Actions(local_services)
+    actions = Chat(local_services)
     assert actions.model_queue is not None
     head = actions.model_queue.ticket()  # someone else's answer is generating
     done: list[str] = []
@@ -160,8 +160,8 @@ def test_the_chat_endpoint_waits_its_turn_too(local_services):
 def test_extractive_and_remote_chats_take_no_ticket(tmp_path):
     from types import SimpleNamespace
 
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     for mode in ("extractive", "openai"):
         settings = Settings(store={"path": tmp_path / "kb"}, llm={"mode": mode})
-        assert Actions(SimpleNamespace(settings=settings)).model_queue is None
+        assert Chat(SimpleNamespace(settings=settings)).model_queue is None

@@ -6,8 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from assistant.core.settings import Settings
 from assistant.services import Services
-from assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.settings import Settings
 from assistant.services import Services
-from assistant.settings import Settings
 
 SPEECH_NAME = "在全市重大项目建设推进会上的讲话.txt"
 SPEECH = """在全市重大项目建设推进会上的讲话

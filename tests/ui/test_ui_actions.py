@@ -6,12 +6,14 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from assistant.chain import REFUSAL
-from assistant.errors import ConfigError
-from assistant.types import SearchFilter
-from assistant.ui_actions import Actions, make_filter
-from assistant.ui_files import safe_name, save_uploads
-from assistant.ui_render import md_escape
+from assistant.answer.gate import REFUSAL
+from assistant.core.errors import ConfigError
+from assistant.core.types import SearchFilter
+from assistant.services import Services
+from assistant.webui.chat import Chat, make_filter
+from assistant.webui.files import safe_name, save_uploads
+from assistant.webui.library import Library
+from assistant.webui.render import md_escape
 
 QUESTION = "各县（市）要在什么时候前完成项目谋划？"
 HOSTILE = """关于网络安全宣传周活动安排的通知
@@ -23,11 +25,11 @@ HOSTILE = """关于网络安全宣传周活动安排的通知
 
 
 @pytest.fixture(scope="module")
-def actions(services) -> Actions:
-    return Actions(services)
+def actions(services) -> Chat:
+    return Chat(services)
 
 
-def run_chat(actions: Actions, question: str, task: str = "qa", turns=None,
+def run_chat(actions: Chat, question: str, task: str = "qa", turns=None,
              filters: SearchFilter = SearchFilter()):
     return list(actions.chat(question, [], turns or [], task, filters))
 
@@ -62,24 +64,19 @@ def test_chat_respects_the_type_filter(actions):
 
 
 def test_a_backend_that_streams_is_streamed(services):
-    class Streaming:
-        settings = services.settings
-        kb = services.kb
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-        def ask(self, question, filters=SearchFilter(), mode=None):
-            return services.ask(question, filters)
-
-        def ask_stream(self, question, filters, history):
-            self.history = history
-            answer = services.ask(question, filters)
-            for end in (5, 12, len(answer.text)):
-                yield type(answer)(question, answer.text[:end], answer.citations)
-
-    backend = Streaming()
-    steps = list(Actions(backend).chat(QUESTION, [], [], "qa", SearchFilter()))
+    top = services.search(QUESTION, k=5)[0]
+    sentence = next(s for s in top.text.split("。") if "10月底前" in s)
+    streaming = Services(services.settings.model_copy(update={
+        "llm": services.settings.llm.model_copy(update={"mode": "openai"})}),
+        embeddings=services.embeddings)
+    streaming.use_chat_model("openai", FakeListChatModel(responses=[f"{sentence}。[1]"]))
+    chat = Chat(streaming)
+    steps = list(chat.chat(QUESTION, [], [], "qa", SearchFilter()))
     shown = [s.messages[-1]["content"] for s in steps]
     assert len(shown[0]) < len(shown[1]) < len(shown[-1])
-    assert backend.history == []
+    assert "10月底前" in shown[-1] and "[1]" in shown[-1]
 
 
 def test_document_text_is_escaped_never_injected(services, actions, tmp_path: Path):
@@ -126,8 +123,8 @@ def test_export_writes_markdown_and_docx_with_sources(actions):
     assert "《在全市重大项目建设推进会上的讲话》" in text
 
 
-def test_retrieval_test_shows_both_rankings(actions):
-    rows = actions.retrieval_test("项目谋划储备", 5, SearchFilter())
+def test_retrieval_test_shows_both_rankings(services):
+    rows = Library(services).retrieval_test("项目谋划储备", 5, SearchFilter())
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
     top = rows[0]
     assert top[6] == "在全市重大项目建设推进会上的讲话"
@@ -177,14 +174,14 @@ def test_an_upload_of_too_many_files_is_refused_before_anything_is_stored(servic
     for i in range(3):
         files.append(tmp_path / f"通知{i}.txt")
         files[-1].write_text("关于做好防汛工作的通知", encoding="utf-8")
-    outcome = Actions(stand_in).ingest([str(f) for f in files])
+    outcome = Library(stand_in).ingest([str(f) for f in files])
     assert "一次最多上传 2 个文件（本次 3 个）" in outcome.message and "分批" in outcome.message
     assert outcome.rows == [] and ingested == []
     assert not (tmp_path / "kb" / "uploads").exists()
 
 
 def test_max_files_setting_rejects_nonsense(monkeypatch):
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
 
     monkeypatch.setenv("POLICYQA_UI__MAX_FILES", "0")
     with pytest.raises(ConfigError, match="ui.max_files"):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from gradio_client import Client, handle_file
 
-from assistant.chain import REFUSAL
+from assistant.answer.gate import REFUSAL
 
 QUESTION = "各县（市）要在什么时候前完成项目谋划？"
 UPLOAD_NAME = "关于开展农村厕所改造验收工作的通知.txt"

