@@ -18,6 +18,7 @@ import gradio as gr  # noqa: E402
 from assistant.core.errors import ConfigError, PolicyQAError  # noqa: E402
 from assistant.core.types import DOC_TYPES  # noqa: E402
 from assistant.services import Services  # noqa: E402
+from assistant.staff.forms import FORM_TITLES  # noqa: E402
 from assistant.webui.chat import ALL_TYPES, Chat, make_filter  # noqa: E402
 from assistant.webui.files import MAX_UPLOAD_MB, UPLOAD_TYPES  # noqa: E402
 from assistant.webui.library import Library  # noqa: E402
@@ -32,7 +33,7 @@ from assistant.webui.render import (  # noqa: E402
 PLACEHOLDER = "**请输入关于已收录政策文件的问题**\n\n回答逐句注明来源 [n]，右侧显示原文段落。"
 logger = logging.getLogger(__name__)
 CONCURRENCY = 4  # chats answered at once; writes to the knowledge base go one at a time
-MODES = [("问答", "qa"), ("学习提纲", "outline"), ("起草", "draft")]
+FORMS = [(title, form) for form, title in FORM_TITLES.items()]  # 问答, 学习提纲, 起草
 CSS = """
 .pq-header h2 {margin: 0}
 .pq-sources {max-height: calc(100vh - 330px); min-height: 160px; overflow-y: auto}
@@ -87,7 +88,7 @@ def build_app(services: Services) -> gr.Blocks:
         _wire_refresh(app, page, chat, kb)
 
         def chat_api(question: str) -> str:
-            """Answer one question (qa mode, no memory): Markdown answer, then 来源."""
+            """Answer one question (问答, no memory): Markdown answer, then 来源."""
             return page.chat.api_chat(question)
 
         gr.api(chat_api, api_name="chat")
@@ -112,14 +113,14 @@ def _chat_tab(page: Page) -> dict:
                 status = gr.Markdown("", elem_id="pq-status")
             files = gr.File(label="导出文件", visible=False, file_count="multiple")
         with gr.Column(scale=2, min_width=340):
-            mode = gr.Radio(MODES, value="qa", label="模式", elem_id="pq-mode")
+            form = gr.Radio(FORMS, value="qa", label="模式", elem_id="pq-mode")
             with gr.Accordion("检索范围（文件、类型）", open=False):
                 docs = gr.Dropdown(page.library.document_choices(), multiselect=True, value=[],
                                    label="只在这些文件中查找（不选 = 全部）",
                                    allow_custom_value=True)
                 doc_type = gr.Dropdown([ALL_TYPES, *DOC_TYPES], value=ALL_TYPES, label="文件类型")
             sources = gr.HTML(sources_panel([]), label="来源", elem_id="pq-sources")
-    parts = dict(turns=turns, chatbot=chatbot, question=question, mode=mode, docs=docs,
+    parts = dict(turns=turns, chatbot=chatbot, question=question, form=form, docs=docs,
                  doc_type=doc_type, sources=sources, status=status, files=files)
     _wire_chat(page, parts, send, new_chat, export)
     return parts
@@ -131,8 +132,8 @@ def _examples(page: Page) -> list[Any]:
 
 
 def _wire_chat(page: Page, c: dict, send, new_chat, export) -> None:
-    def on_chat(question, messages, turns, task, docs, doc_type):
-        for step in page.chat.chat(question, messages, turns, task, make_filter(docs, doc_type)):
+    def on_chat(question, messages, turns, form, docs, doc_type):
+        for step in page.chat.chat(question, messages, turns, form, make_filter(docs, doc_type)):
             yield step.messages, step.turns, step.sources_html, ""
 
     def on_example(evt: gr.SelectData):
@@ -146,7 +147,7 @@ def _wire_chat(page: Page, c: dict, send, new_chat, export) -> None:
         return gr.File(value=paths or None, visible=bool(paths)), (
             "" if paths else "还没有可导出的对话。")
 
-    inputs = [c["question"], c["chatbot"], c["turns"], c["mode"], c["docs"], c["doc_type"]]
+    inputs = [c["question"], c["chatbot"], c["turns"], c["form"], c["docs"], c["doc_type"]]
     outputs = [c["chatbot"], c["turns"], c["sources"], c["question"]]
     ask = dict(fn=on_chat, inputs=inputs, outputs=outputs, api_visibility="private",
                show_progress="minimal")

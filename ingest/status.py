@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from assistant.core.dates import DATE_RE, match_date
 
-STATUSES = ("现行", "已修订", "已废止")
 _HEAD_LINES = 6
 
 _EFFECTIVE = re.compile(
@@ -62,10 +61,3 @@ def _effective_date(text: str, date: str) -> str:
     if match:
         return match_date(match) or ""
     return date if date and _FROM_ISSUE.search(text) else ""
-
-
-def check_status(value: str) -> str:
-    """A status given by the user, or a ValueError saying which values are allowed."""
-    if value not in STATUSES:
-        raise ValueError(f"status {value!r} is not one of {'/'.join(STATUSES)}")
-    return value

@@ -8,7 +8,7 @@ from typing import Any
 
 from assistant.core.dates import parse_date
 from assistant.core.errors import ConfigError
-from assistant.core.types import DOC_TYPES, SearchFilter
+from assistant.core.types import DOC_TYPES, STATUSES, SearchFilter
 
 STORE_HELP = ("knowledge-base folder (default: settings store.path, 'kb'); with --chroma-url it "
               "holds only the BM25 side index and caches")
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     meta = _command(sub, "meta", "show or set a document's policy status and effective date")
     meta.add_argument("source", help="the document's source as `list` prints it")
-    meta.add_argument("--status", choices=["现行", "已修订", "已废止", "未知"],
+    meta.add_argument("--status", choices=[*STATUSES, "未知"],
                       help="policy status (未知 clears it)")
     meta.add_argument("--effective", help="effective date YYYY[-MM[-DD]] ('' clears it)")
 

@@ -1,5 +1,5 @@
 """Text measures shared by ingest, search, answering and the staff tools: sentences, whitespace
-squashing, character bigrams (support and similarity), term coverage, and fitting passages into
+squashing, character bigrams (support, overlap, Jaccard), term coverage, and fitting passages into
 a character budget."""
 
 from __future__ import annotations
@@ -94,11 +94,6 @@ def overlap(grams: set[str], others: set[str]) -> float:
 
 def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
-
-
-def similarity(a: str, b: str) -> float:
-    """Bigram Jaccard similarity of two texts."""
-    return jaccard(bigram_set(a), bigram_set(b))
 
 
 # --- term coverage ----------------------------------------------------------------------------

@@ -137,6 +137,7 @@ class Answer:
 
 
 DOC_TYPES = ("讲话", "意见", "通知", "方案", "法规", "其他")
+STATUSES = ("现行", "已修订", "已废止")  # a policy's status; "" when unknown
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,8 @@ def answer_markdown(answer: Answer, text: str | None = None) -> str:
     return body + "\n\n**来源**\n\n" + "  \n".join(lines + notes)
 
 
-def backend_label(mode: str) -> str:
-    return "回答方式：" + BACKEND_LABELS.get(mode, mode)
+def backend_label(backend: str) -> str:
+    return "回答方式：" + BACKEND_LABELS.get(backend, backend)
 
 
 # --- the sources panel ------------------------------------------------------------------------

@@ -29,9 +29,9 @@ def actions(services) -> Chat:
     return Chat(services)
 
 
-def run_chat(actions: Chat, question: str, task: str = "qa", turns=None,
+def run_chat(actions: Chat, question: str, form: str = "qa", turns=None,
              filters: SearchFilter = SearchFilter()):
-    return list(actions.chat(question, [], turns or [], task, filters))
+    return list(actions.chat(question, [], turns or [], form, filters))
 
 
 def test_chat_streams_sentences_and_fills_sources_with_the_first_chunk(actions):
@@ -49,8 +49,8 @@ def test_chat_streams_sentences_and_fills_sources_with_the_first_chunk(actions):
 
 
 def test_outline_and_draft_are_built_from_the_document_and_cited(actions):
-    for task, marker in (("outline", "学习提纲"), ("draft", "三、重点任务")):
-        final = run_chat(actions, "项目谋划 项目开工建设 要素保障", task)[-1]
+    for form, marker in (("outline", "学习提纲"), ("draft", "三、重点任务")):
+        final = run_chat(actions, "项目谋划 项目开工建设 要素保障", form)[-1]
         reply = final.messages[-1]["content"]
         assert marker in reply and "[1]" in reply
         assert "pq-card" in final.sources_html and not final.turns[-1].refused

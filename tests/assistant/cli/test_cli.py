@@ -9,7 +9,7 @@ import pytest
 
 from assistant.cli.main import main
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 @pytest.fixture

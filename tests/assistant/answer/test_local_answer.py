@@ -8,7 +8,7 @@ import pytest
 from assistant.core.settings import Settings
 from assistant.services import Services
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 pytestmark = pytest.mark.slow
 
 

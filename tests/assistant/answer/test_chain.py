@@ -7,7 +7,7 @@ from assistant.answer.gate import REFUSAL
 from assistant.core.sources import source_line
 from assistant.core.types import Passage
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def cited_passages(answer):
@@ -68,3 +68,41 @@ def test_source_line_reads_like_a_staff_citation():
     bare = Passage(chunk_id="x-00002", text="…", source="/a/c.txt", title="讲话", heading_path=(),
                    page=None, score=1.0)
     assert source_line(bare) == "《讲话》"
+
+
+def test_refusals_are_typed_with_the_terms_they_are_about(services):
+    from assistant.core.types import RefusalKind
+
+    off_topic = services.ask("城镇职工医保的门诊报销比例是多少？")
+    assert off_topic.refusal.kind is RefusalKind.RELEVANCE
+    no_unit = services.ask("高素质农民培育计划由哪个部门负责？")
+    assert no_unit.refusal.kind is RefusalKind.MISSING_FACT
+    assert no_unit.refusal.terms == ("责任单位",)
+    answered = services.ask("各县（市）要在什么时候前完成特色产业项目谋划？")
+    assert answered.refusal is None and not answered.refused
+
+
+def test_ask_is_the_stream_drained(services):
+    from assistant.answer.backend import final_answer
+    from assistant.answer.gate import Retrieval
+
+    question = "农村卫生厕所普及率要达到多少？"
+    events = list(services.chain().stream(question))
+    assert isinstance(events[0], Retrieval) and events[0].passages
+    streamed = final_answer(iter(events))
+    asked = services.ask(question)
+    assert (asked.text, asked.citations, asked.refusal) == (
+        streamed.text, streamed.citations, streamed.refusal)
+
+
+def test_json_reports_the_refusal_kind(services, capsys, monkeypatch):
+    import json
+
+    from assistant.cli.main import main
+
+    monkeypatch.setenv("POLICYQA_EMBEDDING__MODE", "hash")
+    code = main(["ask", "高素质农民培育计划由哪个部门负责？", "--json",
+                 "--store", str(services.settings.store.path)])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0 and printed["refused"] is True
+    assert printed["refusal_kind"] == "missing_fact"

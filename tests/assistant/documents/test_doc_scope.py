@@ -19,7 +19,7 @@ from assistant.documents.scope import resolve_years
 from assistant.services import Services
 from ingest.status import extract_status
 
-SCOPE = Path(__file__).parent.parent / "data" / "scope"
+SCOPE = Path(__file__).resolve().parents[2] / "data" / "scope"
 TODAY = "2025-03-01"
 
 

@@ -19,7 +19,7 @@ from assistant.core.settings import Settings
 from assistant.core.types import Answer
 from assistant.services import Services
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 KEY_ENV = "POLICYQA_TEST_KEY"
 KEY = "sk-policyqa-test-5f3a9c1e7b2d4086"
 QUESTION = "到今年年底，全市农村卫生厕所普及率要达到多少？"

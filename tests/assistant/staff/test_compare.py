@@ -13,7 +13,7 @@ from assistant.staff.compare.report import compare_documents, report
 from assistant.staff.compare.sections import text_passages
 from assistant.webui.compare import PICK_BOTH, SAME_FILE, cell_escape, compare_export, compare_view
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 COMPARE = DATA / "compare"
 FILES = ("notice_draft.txt", "notice_final.txt", "report_2023.txt", "report_2024.txt")
 

@@ -10,7 +10,7 @@ from assistant.core.types import SearchFilter
 from assistant.export import export
 from assistant.staff.forms import run_form
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def run_mode(services, form, topic, filters=SearchFilter()):

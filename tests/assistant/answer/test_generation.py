@@ -12,7 +12,7 @@ from assistant.answer.generative import FALLBACK_NOTE, QUOTES_HEADING
 from assistant.answer.rewrite import depends_on_history, rule_rewrite
 from assistant.core.types import Answer
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 class CountingFake(FakeListChatModel):
