@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.core.dates import date_number
 from assistant.core.errors import StoreError
-from assistant.core.settings import Settings
+from assistant.core.settings import Settings, StoreSettings
 from assistant.core.types import (
     HEADING_SEP,
     Chunk,
@@ -39,6 +39,14 @@ from vectorstore.tokenize import Tokenizer
 logger = logging.getLogger(__name__)
 
 
+def index_folder(store: StoreSettings) -> Path:
+    """Where a collection's side indexes live: the store folder for the default collection (so
+    stores written before knowledge bases existed keep theirs), kbs/<collection>/ for others."""
+    folder = Path(store.path)
+    default = StoreSettings.model_fields["collection"].default
+    return folder if store.collection == default else folder / "kbs" / store.collection
+
+
 class KnowledgeBase:
     def __init__(self, settings: Settings, embeddings: PolicyEmbeddings,
                  tokenizer: Tokenizer) -> None:
@@ -46,8 +54,9 @@ class KnowledgeBase:
         self.embeddings = embeddings
         self.tokenizer = tokenizer
         self.folder = Path(settings.store.path)
+        self.index_folder = index_folder(settings.store)
         self.store = ChromaStore(settings.store, embeddings.identity, embeddings.dimension)
-        self.bm25 = BM25Index(self.folder / "bm25")
+        self.bm25 = BM25Index(self.index_folder / "bm25")
         self._bm25_hashes = np.array([], dtype=object)
         self._records: dict[str, DocRecord] | None = None
         self.dirty = False  # uncommitted changes since the last commit()
