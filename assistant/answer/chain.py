@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.answer.backend import AnswerBackend, Delta, History, TermsFn, final_answer
-from assistant.answer.gate import Retrieval, check, refusal_answer
+from assistant.answer.gate import Judge, Retrieval, check, refusal_answer
 from assistant.answer.rewrite import depends_on_history, rule_rewrite
 from assistant.core.dates import parse_today
 from assistant.core.settings import Settings
@@ -33,9 +33,22 @@ Event = Retrieval | Delta | Answer
 Rewriter = Callable[[str, History], str]
 
 
+class _Identified(Protocol):
+    @property
+    def identity(self) -> str: ...
+
+
 class Searcher(Protocol):
+    """The knowledge base as the chain uses it: search, term IDF, and the embedder whose
+    identity picks the gate's calibrated model."""
+
     def search(self, query: str, k: int | None = None,
                filters: SearchFilter = SearchFilter()) -> list[Passage]: ...
+
+    def idf(self, term: str) -> float: ...
+
+    @property
+    def embeddings(self) -> _Identified: ...
 
 
 @dataclass(frozen=True)
@@ -128,8 +141,15 @@ class AnswerChain:
     def gate(self, found: Retrieval) -> Retrieval:
         if found.refusal is not None:
             return found
-        cfg = self.settings.retrieval
-        return check(found, cfg.k, cfg.min_relevance, self.terms_of)
+        return check(found, self.settings.retrieval.k, self.judge())
+
+    def judge(self) -> Judge:
+        """What the gate judges passages with: term IDF, the embedder's identity (its
+        calibrated model), the places the stored documents name, the threshold setting."""
+        catalog = self._catalog() if self._catalog is not None else None
+        return Judge(self.terms_of, self.searcher.idf, self.searcher.embeddings.identity,
+                     catalog.places if catalog else frozenset(),
+                     self.settings.retrieval.min_relevance)
 
     def _generate(self, found: Iterator[Retrieval]) -> Iterator[Event]:
         for item in found:

@@ -1,0 +1,127 @@
+"""Measures of whether retrieved passages state an answer, none of them a list of phrasings:
+
+- lexical coverage of the question's informative words, each weighted by its IDF in the knowledge
+  base (a word the corpus rarely uses says more about the topic than 企业 or 疫情), in the best
+  single sentence and in the best passage (one sentence stating it all vs. words spread about);
+  a word of three or more characters the text lacks is credited with the share of its character
+  bigrams it holds (陕西省政府 in a passage naming 陕西省 and 省政府);
+- phrase coverage: the share of the question's characters that occur in the passage in runs of
+  three or more (questions are often written from the sentence that answers them);
+- the embedder's question–passage similarity, and how far the best passage stands out from the
+  rest of the candidates (calibrated per embedder: assistant/answer/calibration.py);
+- whether every place the question names is named by a top passage.
+
+Words in a script the knowledge base has never seen (the English words of an English question
+about Chinese documents) are left to the embedder: they cannot match anything lexically.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence, Set
+from dataclasses import dataclass
+
+from assistant.answer.backend import TermsFn
+from assistant.answer.relevance import function_word_spans, informative_words
+from assistant.core.text import IdfFn, alnum, bigrams, split_sentences
+from assistant.core.types import Passage
+from assistant.documents.places import mentions, places
+
+PASSAGE_DEPTH = 3  # passages whose whole text is compared with the question
+MIN_RUN = 3  # characters in a row that count as a shared phrase
+PARTIAL = 0.5  # a word counts as present when at least this share of it is
+_ASCII_WORD = re.compile(r"^[a-z][a-z\-']*$")
+_NEVER_SEEN = "\u0000\u0001"  # a term no corpus holds: its IDF is the largest there is
+
+
+@dataclass(frozen=True)
+class Signals:
+    sentence_cover: float  # IDF-weighted share of the question's words in the best sentence
+    passage_cover: float  # … in the best of the top passages
+    phrase_cover: float  # share of the question's characters in 3+ character runs of a passage
+    dense: float  # best question–passage similarity of the embedder (0 when it gave none)
+    dense_gap: float  # that minus the lowest similarity among the candidates
+    place: float  # 1.0 when the top passages name every place the question names
+    lexical: bool  # False: no word of the question can match the passages' script
+    missing: tuple[str, ...] = ()  # informative words no top passage holds, rarest first
+    absent_places: tuple[str, ...] = ()
+
+    def value(self, name: str) -> float:
+        return float(getattr(self, name))
+
+
+def measure(question: str, passages: Sequence[Passage], idf: IdfFn, terms_of: TermsFn,
+            known_places: Set[str] = frozenset()) -> Signals:
+    """The signals of `passages` (the top k, best first) for `question`."""
+    words = _lexical_words(question, idf, terms_of)
+    weights = {w: max(idf(w), 0.1) for w in words}
+    texts = [full_text(p).lower() for p in passages[:PASSAGE_DEPTH]]
+    sentences = [f"{s} {p.title}".lower() for p in passages for s in split_sentences(p.text)]
+    union = " ".join(full_text(p).lower() for p in passages)
+    missing = sorted((w for w in words if _match(w, union) < PARTIAL), key=lambda w: -weights[w])
+    named = places(question, known_places)
+    absent = tuple(n for n in named if not any(mentions(t, n.lower()) for t in texts))
+    dense = [p.dense_score for p in passages if p.dense_score is not None]
+    return Signals(
+        sentence_cover=max((_cover(weights, s) for s in sentences), default=0.0),
+        passage_cover=max((_cover(weights, t) for t in texts), default=0.0),
+        phrase_cover=max((_phrase_cover(question, t) for t in texts), default=0.0),
+        dense=max(dense, default=0.0),
+        dense_gap=max(dense, default=0.0) - min(dense, default=0.0),
+        place=0.0 if absent else 1.0, lexical=bool(words), missing=tuple(missing),
+        absent_places=absent)
+
+
+def full_text(passage: Passage) -> str:
+    return f"{passage.title} {passage.heading} {passage.text}"
+
+
+def _lexical_words(question: str, idf: IdfFn, terms_of: TermsFn) -> list[str]:
+    """Informative words that can match lexically: not stopwords, and not words of a script the
+    corpus has never seen (English words over Chinese documents)."""
+    never = idf(_NEVER_SEEN)
+    words = [w for w in informative_words(question) if terms_of(w)]
+    return [w for w in words if not (_ASCII_WORD.match(w) and idf(w) >= never)]
+
+
+def _match(word: str, text: str) -> float:
+    """1.0 when the text holds the word; else the share of its character bigrams it holds."""
+    if word in text:
+        return 1.0
+    grams = bigrams(word) if len(word) >= 3 else []
+    return sum(1 for g in grams if g in text) / len(grams) if grams else 0.0
+
+
+def _cover(weights: dict[str, float], text: str) -> float:
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(w * _match(word, text) for word, w in weights.items()) / total
+
+
+def _phrase_cover(question: str, text: str) -> float:
+    """Share of the question's topic characters (question words and particles left out) that
+    the text holds in runs of MIN_RUN or more."""
+    pieces = _topic_pieces(question)
+    chars = sum(len(p) for p in pieces)
+    if not chars:
+        return 0.0
+    body = alnum(text)
+    covered = 0
+    for piece in pieces:
+        hit = [False] * len(piece)
+        for i in range(len(piece) - MIN_RUN + 1):
+            if piece[i:i + MIN_RUN] in body:
+                hit[i:i + MIN_RUN] = [True] * MIN_RUN
+        covered += sum(hit)
+    return covered / chars
+
+
+def _topic_pieces(question: str) -> list[str]:
+    """The question cut at its function words: runs never cross a question word."""
+    pieces, pos = [], 0
+    for start, end in function_word_spans(question):
+        pieces.append(alnum(question[pos:start]))
+        pos = end
+    pieces.append(alnum(question[pos:]))
+    return [p.lower() for p in pieces if p]
