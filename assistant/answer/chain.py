@@ -19,7 +19,7 @@ from assistant.core.dates import parse_today
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Citation, Passage, Refusal, RefusalKind, SearchFilter
 from assistant.documents.catalog import Catalog
-from assistant.documents.scope import DocScope, answer_notes, scope_for
+from assistant.documents.scope import DocScope, answer_notes, scope_for, series_gap
 
 if TYPE_CHECKING:  # langchain_core costs ~0.7 s to import; `search` never needs it
     from langchain_core.runnables import Runnable
@@ -134,6 +134,12 @@ class AnswerChain:
             refusal = Refusal(RefusalKind.NOT_STORED, message=scope.missing)
             return Retrieval(request.question, request.query, request.filters, (),
                              refusal=refusal, scope=scope, history=request.history)
+        gap = series_gap(scope, self._catalog(), passages[0]) if (
+            scope and passages and self._catalog is not None) else ""
+        if scope and gap:  # the best match is a report of another year than the one asked
+            return Retrieval(request.question, scope.query, request.filters, (),
+                             refusal=Refusal(RefusalKind.NOT_STORED, message=gap), scope=scope,
+                             history=request.history)
         query = scope.query if scope else request.query
         return Retrieval(request.question, query, request.filters, tuple(passages), scope=scope,
                          history=request.history)
