@@ -47,7 +47,7 @@ LEXICAL = ("sentence_cover", "passage_cover", "phrase_cover", "dense", "dense_ga
 LEXICAL_ONLY = ("sentence_cover", "passage_cover", "phrase_cover", "place")
 CROSSLINGUAL = ("dense", "dense_gap")
 TARGETS = (0.01, 0.02, 0.03, 0.05, 0.10)
-DEFAULT_TARGET = 0.02
+DEFAULT_TARGET = 0.01
 SEED = 12
 MODELS = ROOT / "assistant" / "answer" / "gate_models.json"
 
@@ -207,18 +207,20 @@ def main() -> None:
     ap.add_argument("--english", default="")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--fallback", action="store_true")
+    ap.add_argument("--features", default=",".join(LEXICAL), help="signals of the model")
     args = ap.parse_args()
     services = Services(Settings(store={"path": args.store}, embedding={"mode": args.mode}))
     identity = services.kb.embeddings.identity
+    features = tuple(args.features.split(","))
     items = usable(collect(services, Path(args.corpus)), lexical=True)
     print(f"embedder {identity}: {len(items)} instances "
           + ", ".join(f"{k} {sum(i.kind == k for i in items)}"
                       for k in ("answerable", "leftout", "excluded")))
-    print_table(f"Lexical + dense model ({', '.join(LEXICAL)}), {identity}",
-                cross_validate(items, LEXICAL))
+    print_table(f"Lexical + dense model ({', '.join(features)}), {identity}",
+                cross_validate(items, features))
     print_table(f"Lexical-only fallback ({', '.join(LEXICAL_ONLY)})",
                 cross_validate(items, LEXICAL_ONLY))
-    models = {"lexical": train(items, LEXICAL, DEFAULT_TARGET)}
+    models = {"lexical": train(items, features, DEFAULT_TARGET)}
     if args.english:
         english = usable(collect(services, Path(args.corpus), Path(args.english)), lexical=False)
         print_table(f"Cross-lingual model ({', '.join(CROSSLINGUAL)}), {len(english)} English "

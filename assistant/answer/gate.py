@@ -66,6 +66,8 @@ def check(found: Retrieval, k: int, judge: Judge) -> Retrieval:
 
 
 def _unanswered(signals: Signals, score: float, threshold: float) -> Refusal | None:
+    if signals.absent_quoted:
+        return Refusal(RefusalKind.ABSENT_NAME, signals.absent_quoted)
     if score >= threshold:
         return None
     if signals.absent_places:

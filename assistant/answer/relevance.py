@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from assistant.documents.places import tagged
 
-_FUNCTION_POS = frozenset("r p c u uj ul uz ug ud uv x y d f e o zg".split())
+_FUNCTION_POS = frozenset("r p c u uj ul uz ug ud uv x y d f e o zg q".split())
+# Chinese interrogative morphemes (a closed class): 哪几个, 多长时间, 什么样 ask, they carry no topic
+_INTERROGATIVE = re.compile(r"哪|几|多少|什么|怎|何|谁|吗|呢|多长|多久|多大|多高")
 _DIGIT = re.compile(r"\d")
 _HAS_WORD = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
 
@@ -25,11 +27,8 @@ def informative_words(text: str) -> list[str]:
     words = []
     for word, flag in tagged(text):
         word = word.strip().lower()
-        if flag in _FUNCTION_POS or not _HAS_WORD.search(word):
-            continue
-        if flag == "m" and not _DIGIT.search(word):
-            continue  # 多少, 几, 一些: amounts asked for, not topic
-        words.append(word)
+        if not _is_function(word, flag):
+            words.append(word)
     return list(dict.fromkeys(words))
 
 
@@ -39,9 +38,17 @@ def function_word_spans(text: str) -> list[tuple[int, int]]:
     for word, flag in tagged(text):
         start = text.find(word, pos)
         pos = start + len(word)
-        if flag in _FUNCTION_POS or (flag == "m" and not _DIGIT.search(word)):
+        if _is_function(word, flag):
             spans.append((start, pos))
     return spans
+
+
+def _is_function(word: str, flag: str) -> bool:
+    """Pronouns, particles, measure words, punctuation, question words, and numerals without a
+    digit (多少, 一些: amounts asked for, not topic)."""
+    if flag in _FUNCTION_POS or not _HAS_WORD.search(word) or _INTERROGATIVE.search(word):
+        return True
+    return flag == "m" and not _DIGIT.search(word)
 
 
 # --- the kind of fact asked for ------------------------------------------------------------
@@ -98,7 +105,8 @@ def asked_unit(question: str) -> str:
             rest = [("个", "q"), *rest]
         if len(rest) >= 2 and rest[0][0] == "个":
             return rest[1][0] if rest[1][1] in ("n", "q", "m") else ""
-        if rest and (rest[0][1] in ("q", "m") or (rest[0][1] == "n" and len(rest[0][0]) == 1)):
+        if rest and rest[0][0] not in ("钱", "元") and (  # money: the 金额 kind says how
+                rest[0][1] in ("q", "m") or (rest[0][1] == "n" and len(rest[0][0]) == 1)):
             return rest[0][0]
         return ""
     return ""

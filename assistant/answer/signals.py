@@ -9,7 +9,8 @@
   three or more (questions are often written from the sentence that answers them);
 - the embedder's question–passage similarity, and how far the best passage stands out from the
   rest of the candidates (calibrated per embedder: assistant/answer/calibration.py);
-- whether every place the question names is named by a top passage.
+- whether every place the question names is named by a top passage, and every “quoted” term
+  and number it names is held by one (the gate refuses when one is not).
 
 Words in a script the knowledge base has never seen (the English words of an English question
 about Chinese documents) are left to the embedder: they cannot match anything lexically.
@@ -45,6 +46,7 @@ class Signals:
     lexical: bool  # False: no word of the question can match the passages' script
     missing: tuple[str, ...] = ()  # informative words no top passage holds, rarest first
     absent_places: tuple[str, ...] = ()
+    absent_quoted: tuple[str, ...] = ()  # “quoted” names and numbers no top passage holds
 
     def value(self, name: str) -> float:
         return float(getattr(self, name))
@@ -69,7 +71,20 @@ def measure(question: str, passages: Sequence[Passage], idf: IdfFn, terms_of: Te
         dense=max(dense, default=0.0),
         dense_gap=max(dense, default=0.0) - min(dense, default=0.0),
         place=0.0 if absent else 1.0, lexical=bool(words), missing=tuple(missing),
-        absent_places=absent)
+        absent_places=absent, absent_quoted=tuple(n for n in quoted(question)
+                                                  if n.lower() not in union))
+
+
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
+_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+_YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")
+
+
+def quoted(question: str) -> list[str]:
+    """What a question names exactly: “quoted” terms and numbers (not years, which the year
+    checks read): an answer has to hold them."""
+    numbers = [n for n in _NUMBER.findall(question) if not _YEAR_NUMBER.fullmatch(n)]
+    return list(dict.fromkeys(_QUOTED.findall(question) + numbers))
 
 
 def full_text(passage: Passage) -> str:
