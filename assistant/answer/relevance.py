@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from assistant.documents.places import tagged
 
 _FUNCTION_POS = frozenset("r p c u uj ul uz ug ud uv x y d f e o zg q".split())
-# Chinese interrogative morphemes (a closed class): 哪几个, 多长时间, 什么样 ask, they carry no topic
+# Chinese interrogative morphemes (a closed class): 哪几个, 多长时间 ask, they carry no topic
 _INTERROGATIVE = re.compile(r"哪|几|多少|什么|怎|何|谁|吗|呢|多长|多久|多大|多高")
 _DIGIT = re.compile(r"\d")
 _HAS_WORD = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
