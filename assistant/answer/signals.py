@@ -12,8 +12,10 @@
 - whether every place the question names is named by a top passage, and every “quoted” term
   and number it names is held by one (the gate refuses when one is not).
 
-Words in a script the knowledge base has never seen (the English words of an English question
-about Chinese documents) are left to the embedder: they cannot match anything lexically.
+Latin-script words over Chinese passages (the English words of an English question about
+Chinese documents) are left to the embedder: they cannot match anything lexically; a question
+with no Chinese word at all is judged by the embedder alone (calibration.py's cross-lingual
+model).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ PASSAGE_DEPTH = 3  # passages whose whole text is compared with the question
 MIN_RUN = 3  # characters in a row that count as a shared phrase
 PARTIAL = 0.5  # a word counts as present when at least this share of it is
 _ASCII_WORD = re.compile(r"^[a-z][a-z\-']*$")
-_NEVER_SEEN = "\u0000\u0001"  # a term no corpus holds: its IDF is the largest there is
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,11 @@ class Signals:
 def measure(question: str, passages: Sequence[Passage], idf: IdfFn, terms_of: TermsFn,
             known_places: Set[str] = frozenset()) -> Signals:
     """The signals of `passages` (the top k, best first) for `question`."""
-    words = _lexical_words(question, idf, terms_of)
-    weights = {w: max(idf(w), 0.1) for w in words}
     texts = [full_text(p).lower() for p in passages[:PASSAGE_DEPTH]]
     sentences = [f"{s} {p.title}".lower() for p in passages for s in split_sentences(p.text)]
     union = " ".join(full_text(p).lower() for p in passages)
+    words = _lexical_words(question, terms_of, union)
+    weights = {w: max(idf(w), 0.1) for w in words}
     missing = sorted((w for w in words if _match(w, union) < PARTIAL), key=lambda w: -weights[w])
     named = places(question, known_places)
     absent = tuple(n for n in named if not any(mentions(t, n.lower()) for t in texts))
@@ -78,25 +79,36 @@ def measure(question: str, passages: Sequence[Passage], idf: IdfFn, terms_of: Te
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 _YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def quoted(question: str) -> list[str]:
     """What a question names exactly: “quoted” terms and numbers (not years, which the year
     checks read): an answer has to hold them."""
     numbers = [n for n in _NUMBER.findall(question) if not _YEAR_NUMBER.fullmatch(n)]
-    return list(dict.fromkeys(_QUOTED.findall(question) + numbers))
+    names = [t for t in _QUOTED.findall(question) if _CJK.search(t)]  # “three priorities” is
+    return list(dict.fromkeys(names + numbers))  # a translation: only the embedder can match it
 
 
 def full_text(passage: Passage) -> str:
     return f"{passage.title} {passage.heading} {passage.text}"
 
 
-def _lexical_words(question: str, idf: IdfFn, terms_of: TermsFn) -> list[str]:
-    """Informative words that can match lexically: not stopwords, and not words of a script the
-    corpus has never seen (English words over Chinese documents)."""
-    never = idf(_NEVER_SEEN)
+def _lexical_words(question: str, terms_of: TermsFn, passages: str) -> list[str]:
+    """Informative words that can match lexically: not stopwords, and, over Chinese passages,
+    no Latin-script word they do not hold (the English words of an English question); a
+    question left with no Chinese word is judged by the embedder alone."""
     words = [w for w in informative_words(question) if terms_of(w)]
-    return [w for w in words if not (_ASCII_WORD.match(w) and idf(w) >= never)]
+    if _cjk_share(passages) < 0.5:
+        return words
+    if not any(_CJK.search(w) for w in words):
+        return []
+    return [w for w in words if _CJK.search(w) or (not _ASCII_WORD.match(w) or w in passages)]
+
+
+def _cjk_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum(1 for c in letters if _CJK.match(c)) / len(letters) if letters else 1.0
 
 
 def _match(word: str, text: str) -> float:
