@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from assistant.answer.backend import AnswerBackend, Delta, History, TermsFn, final_answer
 from assistant.answer.gate import Judge, Retrieval, check, refusal_answer
+from assistant.answer.rerank import rerank
 from assistant.answer.rewrite import depends_on_history, rule_rewrite
 from assistant.core.dates import parse_today
 from assistant.core.settings import Settings
@@ -205,13 +206,17 @@ class AnswerChain:
                 catalog: Catalog | None) -> list[Passage]:
         """Search, restricted to / reordered towards the documents the question names."""
         if scope is None or catalog is None or scope.is_empty():
-            return self.searcher.search(query, depth, filters)
+            return self._reranked(query, self.searcher.search(query, depth, filters))
         if scope.restrict and not filters.sources:
             sources = [s for h in sorted(scope.restrict) for s in catalog.docs[h].sources]
             filters = replace(filters, sources=tuple(sources))
         found = self.searcher.search(query, max(depth, self.settings.retrieval.fetch_k), filters)
+        found = self._reranked(query, found)
         scored = [replace(p, score=p.score + _bonus(scope, p.doc_hash)) for p in found]
         return sorted(scored, key=lambda p: -p.score)[:depth]
+
+    def _reranked(self, query: str, passages: list[Passage]) -> list[Passage]:
+        return rerank(query, passages, self.searcher.idf, self.terms_of)
 
 
 def _bonus(scope: DocScope, doc_hash: str) -> float:

@@ -90,6 +90,15 @@ def quoted(question: str) -> list[str]:
     return list(dict.fromkeys(names + numbers))  # a translation: only the embedder can match it
 
 
+def passage_match(question: str, texts: Sequence[str], idf: IdfFn,
+                  terms_of: TermsFn) -> list[tuple[float, float]]:
+    """(phrase coverage, IDF-weighted word coverage) of the question in each (lower-cased)
+    text: what the rerank adds to a passage's score."""
+    words = _lexical_words(question, terms_of, " ".join(texts))
+    weights = {w: max(idf(w), 0.1) for w in words}
+    return [(_phrase_cover(question, t), _cover(weights, t)) for t in texts]
+
+
 def full_text(passage: Passage) -> str:
     return f"{passage.title} {passage.heading} {passage.text}"
 

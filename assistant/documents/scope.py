@@ -102,7 +102,8 @@ def scope_for(question: str, catalog: Catalog, today: dt.date) -> DocScope:
         prefer |= catalog.with_year(year)
     demote = catalog.older_versions() - prefer
     undated = {h for h, d in catalog.docs.items() if not d.years} if used else set()
-    notes = [n for n in notes if any(f"{y}年" in n for y in [*used, *shifted])]
+    kept = [*used, *(w for w in shifted if w not in years)]  # a year no document has: the
+    notes = [n for n in notes if any(f"{y}年" in n for y in kept)]  # question's own words
     query = text if notes else question  # 今年 in a question may mean the document's 今年
     return _replace(base, prefer=frozenset(prefer), demote=frozenset(demote), query=query,
                     resolved=tuple(notes),
