@@ -66,7 +66,7 @@ def test_place_like_words_are_places_only_by_structure_or_the_catalog():
     assert places("淮安市为台资企业提供哪些便利？") == ["淮安市"]
     assert places("丁县的市场主体总量是多少户？") == ["丁县"]  # a county no dictionary knows
     assert places("辽宁在纳税预约方面有什么新举措？") == []
-    assert places("辽宁在纳税预约方面有什么新举措？", {"辽宁"}) == ["辽宁"]  # a stored title names it
+    assert places("辽宁在纳税预约方面有什么新举措？", {"辽宁"}) == ["辽宁"]  # a title names it
 
 
 def test_an_amount_that_is_never_stated_is_refused(notices):
@@ -128,7 +128,7 @@ def top_source(answer) -> str:
 
 
 @pytest.mark.parametrize(("question", "report", "figure"), [
-    ("2031年国内生产总值增长的预期目标是多少？", "报告甲.txt", "5.5%左右"),  # dated by its date line
+    ("2031年国内生产总值增长的预期目标是多少？", "报告甲.txt", "5.5%左右"),  # its date line
     ("2032年国内生产总值增长的预期目标是多少？", "政府工作报告.txt", "5%左右"),  # reviews 2031
     ("十五届全国人大四次会议上的政府工作报告提出的国内生产总值增长目标是多少？", "报告甲.txt",
      "5.5%左右"),
