@@ -17,6 +17,7 @@ from typing import NamedTuple
 logger = logging.getLogger(__name__)
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_ZERO_WIDTH_LINE = re.compile("\n[^\\S\n]*[\u200b\u200c\u200d\u2060\ufeff]+[^\\S\n]*\n")
 _NARROW = re.compile("[\u0000-\u10ff\uff61-\uffdc\uffe8-\uffee]")
 # Kangxi radicals, CJK radicals supplement, compatibility ideographs: PDF fonts map common
 # characters to these look-alikes (⼀ for 一); NFKC folds them, applied to them alone.
@@ -128,9 +129,17 @@ def _clean_page(raw: str, *, join_lines: bool, title_first: bool) -> tuple[str, 
 
 def _normalize_chars(raw: str) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = _ZERO_WIDTH_LINE.sub(_soft_break, text)
     text = _ZERO_WIDTH.sub("", text)
     text = _FOLDABLE.sub(lambda m: _fold(m.group()), text)
     return _OTHER_SPACE.sub(" ", text)
+
+
+def _soft_break(match: re.Match[str]) -> str:
+    """A line holding only a zero-width space is a soft break some web pages put inside words
+    and numbers ("74.4\n\u200b\n万亿元"): the text runs on, unless a sentence ended there."""
+    before = match.string[: match.start()].rstrip()
+    return "\n" if not before or before[-1] in _SENTENCE_END + _CLOSING else ""
 
 
 def _fold(char: str) -> str:

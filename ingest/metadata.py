@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.core.dates import DATE_RE, match_date
+from assistant.core.dates import DATE_RE, SESSION_RE, match_date, session_year
 from assistant.core.types import DocMeta
 
 _ORG_END = re.compile(
@@ -26,6 +26,7 @@ _SALUTATION = re.compile(r"^(同志们|各位(代表|领导|委员|来宾)|女�
 _TITLE_WORDS = re.compile(
     r"关于|意见|通[知告]|公告|方案|办法|规定|条例|讲话|决定|报告|细则|措施|《.+》"
 )
+_DASH = "—―－\\-"
 _SKIP_LINE = re.compile(r"^(内容概述|原标题[：:]?|.{2,30}文件)$")
 _PART = r"(.{1,12}(编|篇|卷|总则|分则|附则))$"
 
@@ -72,12 +73,14 @@ def extract_metadata(text: str, filename: str) -> DocMeta:
     title = title or Path(filename).stem
     closing_date, closing_issuer = _closing(lines, title_at)
     header_date, header_issuer = _promulgation(lines, title_at)
+    speech_date, session = _speech_line(lines, title_at)
     return DocMeta(
         title=title,
-        doc_type=_doc_type(title, lines, text),
+        doc_type="讲话" if speech_date or session else _doc_type(title, lines, text),
         doc_no=_find_doc_no(lines),
         issuer=closing_issuer or header_issuer or _title_issuer(title),
-        date=closing_date or header_date or _title_date(title),
+        date=(closing_date or header_date or speech_date or _title_date(title) or session
+              or _review_year(lines) or _filename_year(filename)),
     )
 
 
@@ -125,6 +128,9 @@ def _complete_title(lines: list[str], at: int) -> str:
     """Add co-issuers written on the lines above and a wrapped second line below."""
     title = lines[at]
     nxt = lines[at + 1] if at + 1 < len(lines) else ""
+    if len(nxt) <= 2 and not _PUNCT.search(nxt) and _TITLE_WORDS.search(title + nxt) \
+            and not _TITLE_WORDS.search(title):
+        title, nxt = title + nxt, ""  # "政府工作报" / "告": a title wrapped one character short
     if "关于" in title and _title_type(title) is None and len(nxt) <= 40 and "。" not in nxt:
         title += nxt if _title_type(nxt) else ""
     orgs: list[str] = []
@@ -249,6 +255,41 @@ def _promulgation_dates(line: str) -> list[str]:
         if date and _EVENT.search(event) and not _IN_FORCE.search(event.strip()):
             dates.append(date)
     return dates
+
+
+_SPEECH_LINE = re.compile(rf"^[{_DASH}（(\s]*(?:(?:{DATE_RE.pattern})\s*[,，]?\s*)?"
+                          r"在(?P<at>.{2,60}?)上(?:的(?:讲话|报告|发言))?[）)]?$")
+_REVIEW = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]\s*)?((?:19|20)\d{2})\s*年\s*"
+                     r"(?:工作)?回顾")
+_FILE_YEAR = re.compile(r"(?<![0-9A-Za-z])((?:19|20)\d{2})(?:年|(?![0-9A-Za-z]))")
+
+
+def _speech_line(lines: list[str], title_at: int) -> tuple[str, str]:
+    """(date, session year) of the line under a speech's or report's title that says where it
+    was given: "——2017年3月5日在第十二届全国人民代表大会第五次会议上"."""
+    for line in lines[max(title_at, 0) + 1 : max(title_at, 0) + 6]:
+        m = _SPEECH_LINE.match(line)
+        if not m:
+            continue
+        session = SESSION_RE.search(m.group("at"))
+        year = session_year(session) if session else None
+        return (match_date(m) or "") if m.group("y") or m.group("cy") or m.group("iy") else "", (
+            str(year) if year else "")
+    return "", ""
+
+
+def _review_year(lines: list[str]) -> str:
+    """A report whose part one is "2016年工作回顾" was given the year after: "2017"."""
+    for line in lines[:40]:
+        if m := _REVIEW.match(line.lstrip("# ")):
+            return str(int(m.group(1)) + 1)
+    return ""
+
+
+def _filename_year(filename: str) -> str:
+    """The one year a file name states (2018年政府工作报告.txt), the last resort for a date."""
+    years = set(_FILE_YEAR.findall(Path(filename).stem))
+    return years.pop() if len(years) == 1 else ""
 
 
 def _title_issuer(title: str) -> str:

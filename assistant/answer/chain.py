@@ -13,13 +13,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.answer.backend import AnswerBackend, Delta, History, TermsFn, final_answer
-from assistant.answer.gate import Retrieval, check, refusal_answer
+from assistant.answer.gate import Judge, Retrieval, check, refusal_answer
+from assistant.answer.rerank import rerank
 from assistant.answer.rewrite import depends_on_history, rule_rewrite
 from assistant.core.dates import parse_today
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Citation, Passage, Refusal, RefusalKind, SearchFilter
 from assistant.documents.catalog import Catalog
-from assistant.documents.scope import DocScope, answer_notes, scope_for
+from assistant.documents.scope import DocScope, answer_notes, scope_for, series_gap
 
 if TYPE_CHECKING:  # langchain_core costs ~0.7 s to import; `search` never needs it
     from langchain_core.runnables import Runnable
@@ -33,9 +34,22 @@ Event = Retrieval | Delta | Answer
 Rewriter = Callable[[str, History], str]
 
 
+class _Identified(Protocol):
+    @property
+    def identity(self) -> str: ...
+
+
 class Searcher(Protocol):
+    """The knowledge base as the chain uses it: search, term IDF, and the embedder whose
+    identity picks the gate's calibrated model."""
+
     def search(self, query: str, k: int | None = None,
                filters: SearchFilter = SearchFilter()) -> list[Passage]: ...
+
+    def idf(self, term: str) -> float: ...
+
+    @property
+    def embeddings(self) -> _Identified: ...
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,12 @@ class AnswerChain:
             refusal = Refusal(RefusalKind.NOT_STORED, message=scope.missing)
             return Retrieval(request.question, request.query, request.filters, (),
                              refusal=refusal, scope=scope, history=request.history)
+        gap = series_gap(scope, self._catalog(), passages[0]) if (
+            scope and passages and self._catalog is not None) else ""
+        if scope and gap:  # the best match is a report of another year than the one asked
+            return Retrieval(request.question, scope.query, request.filters, (),
+                             refusal=Refusal(RefusalKind.NOT_STORED, message=gap), scope=scope,
+                             history=request.history)
         query = scope.query if scope else request.query
         return Retrieval(request.question, query, request.filters, tuple(passages), scope=scope,
                          history=request.history)
@@ -128,8 +148,15 @@ class AnswerChain:
     def gate(self, found: Retrieval) -> Retrieval:
         if found.refusal is not None:
             return found
-        cfg = self.settings.retrieval
-        return check(found, cfg.k, cfg.min_relevance, self.terms_of)
+        return check(found, self.settings.retrieval.k, self.judge())
+
+    def judge(self) -> Judge:
+        """What the gate judges passages with: term IDF, the embedder's identity (its
+        calibrated model), the places the stored documents name, the threshold setting."""
+        catalog = self._catalog() if self._catalog is not None else None
+        return Judge(self.terms_of, self.searcher.idf, self.searcher.embeddings.identity,
+                     catalog.places if catalog else frozenset(),
+                     self.settings.retrieval.min_relevance)
 
     def _generate(self, found: Iterator[Retrieval]) -> Iterator[Event]:
         for item in found:
@@ -179,13 +206,17 @@ class AnswerChain:
                 catalog: Catalog | None) -> list[Passage]:
         """Search, restricted to / reordered towards the documents the question names."""
         if scope is None or catalog is None or scope.is_empty():
-            return self.searcher.search(query, depth, filters)
+            return self._reranked(query, self.searcher.search(query, depth, filters))
         if scope.restrict and not filters.sources:
             sources = [s for h in sorted(scope.restrict) for s in catalog.docs[h].sources]
             filters = replace(filters, sources=tuple(sources))
         found = self.searcher.search(query, max(depth, self.settings.retrieval.fetch_k), filters)
+        found = self._reranked(query, found)
         scored = [replace(p, score=p.score + _bonus(scope, p.doc_hash)) for p in found]
         return sorted(scored, key=lambda p: -p.score)[:depth]
+
+    def _reranked(self, query: str, passages: list[Passage]) -> list[Passage]:
+        return rerank(query, passages, self.searcher.idf, self.terms_of)
 
 
 def _bonus(scope: DocScope, doc_hash: str) -> float:

@@ -84,3 +84,22 @@ def parse_today(value: str) -> dt.date:
     except ValueError:
         raise ConfigError(f"retrieval.today {value!r} is not a date: use YYYY-MM-DD or leave it "
                           f"empty for the system date") from None
+
+
+# A session of the National People's Congress (or the CPPCC, which meets alongside it):
+# 第十二届全国人民代表大会第五次会议, 十二届全国人大四次会议. Standing-committee sittings are not
+# sessions (they meet every two months).
+SESSION_RE = re.compile(
+    r"第?(?P<term>[一二三四五六七八九十]{1,3}|\d{1,2})\s*届\s*全国(?:人民代表大会|人大|政协"
+    r"(?:全国委员会)?|委员会)\s*第?(?P<n>[一二三四五六七八九十]{1,2}|\d{1,2})\s*次(?:全体)?会议")
+_FIRST_REGULAR_TERM = (5, 1978)  # since the 5th NPC (1978) every term has lasted five years
+
+
+def session_year(match: re.Match[str]) -> int | None:
+    """The year a session matched by SESSION_RE met in: term T's n-th session is held
+    1978 + 5·(T−5) + (n−1); None before 1978, whose terms were irregular."""
+    term, n = (int(g) if g.isdigit() else int(cn_number(g)) for g in match.group("term", "n"))
+    first_term, first_year = _FIRST_REGULAR_TERM
+    if term < first_term or not 1 <= n <= 5:
+        return None
+    return first_year + 5 * (term - first_term) + n - 1

@@ -67,8 +67,10 @@ class RetrievalSettings(BaseModel):
                                    "sentence's question-term coverage (0 = plain fusion)")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion")
-    min_relevance: float = Field(0.30, ge=0, le=1, description="Refuse when the best passage's "
-                                 "question-term coverage is below this (0..1)")
+    min_relevance: float | None = Field(None, ge=0, le=1, description="Refuse when the gate's "
+                                        "0..1 score that the passages state the answer is "
+                                        "below this; empty = the operating point calibrated "
+                                        "for the store's embedder (bench/README.md)")
     context_chars: int = Field(2000, ge=100, description="Passage budget given to an LLM")
     doc_scope: bool = Field(True, description="Use the years, titles, 文号 and issuers a "
                             "question names to restrict to or prefer the matching documents, "

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from assistant.core.dates import chinese_date, date_number
 from assistant.core.types import DocRecord, Passage
+from assistant.documents.places import catalog_places
 
 _DRAFT = re.compile(r"[（(][^（）()]*(?:征求意见|草案|送审|试行|暂行|修订|讨论稿|代拟稿)"
                     r"[^（）()]*[）)]")
@@ -83,6 +85,12 @@ class Catalog:
                     manual = info.doc_hash in self._manual
                     if info is not repealer and info.order <= repealer.order and not manual:
                         self.docs[info.doc_hash] = replace(info, status="已废止")
+
+    @cached_property
+    def places(self) -> frozenset[str]:
+        """Stems of the places the stored documents' titles and issuers name (a question's
+        bare place-like word is a place only if one of these)."""
+        return catalog_places(f"{d.title} {d.issuer}" for d in self.docs.values())
 
     def versions(self, doc_hash: str) -> list[DocInfo]:
         """All versions of a document, newest first (just itself when it has none)."""

@@ -17,12 +17,14 @@ from assistant.core.dates import chinese_date, cn_number
 from assistant.core.sources import status_note, version_note
 from assistant.core.types import Citation, Passage
 from assistant.documents.catalog import MIN_KEY_CHARS, Catalog, DocInfo, title_key, title_years
+from assistant.documents.years import anchored_years, asks_outcome, sessions
 
 _RELATIVE = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}
 _RELATIVE_RE = re.compile("|".join(_RELATIVE))
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!代)")
 _CN_YEAR = re.compile(r"([〇○零一二三四五六七八九]{4})年")
 _TARGET_BEFORE = ("到", "至", "截至", "截止到", "截止")  # 到2025年 names a target, not a document
+_COMPARED_WITH = ("比", "较", "同比", "与", "于")
 _QUOTED = re.compile(r"《([^《》]{2,80})》")
 _KINDS = (r"实施意见|指导意见|意见|通知|方案|办法|规定|条例|讲话|报告|决定|细则|措施|规划|要点|纲要"
           r"|公告|通告")
@@ -41,6 +43,7 @@ MIN_ISSUER_CHARS = 4
 @dataclass(frozen=True)
 class DocScope:
     years: tuple[int, ...] = ()  # document years the question names (relative ones resolved)
+    wanted: tuple[int, ...] = ()  # years it wants a document of (N+1 for what happened in N)
     restrict: frozenset[str] = frozenset()  # search only these documents (empty: no limit)
     prefer: frozenset[str] = frozenset()  # boost these (the year or title the question names)
     undated: frozenset[str] = frozenset()  # documents of unknown year when a year is named
@@ -57,16 +60,25 @@ class DocScope:
 
 
 def resolve_years(question: str, today: dt.date) -> tuple[str, list[int], list[str]]:
-    """(question with 今年/去年 … written as years, the document years named, notes)."""
+    """(question with sessions and 今年/去年 … written as years, the document years named,
+    notes). 今年/去年 count from `today` unless the question names a document's year
+    ("2013年政府工作报告中，今年…": then they are that document's words)."""
     notes: list[str] = []
 
     def absolute(match: re.Match[str]) -> str:
+        if match.string[: match.start()].endswith(_COMPARED_WITH):
+            return match.group(0)  # 比上年增长: the base of a comparison, not a document's year
         year = today.year + _RELATIVE[match.group(0)]
         notes.append(f"“{match.group(0)}”按{today.isoformat()}理解为{year}年")
         return f"{year}年"
 
-    text = _RELATIVE_RE.sub(absolute, question)
+    text = question
+    for phrase, year in sessions(question):
+        text = text.replace(phrase, f"{year}年", 1)
+        notes.append(f"“{phrase}”于{year}年召开")
     text = _CN_YEAR.sub(lambda m: cn_number(m.group(1)) + "年", text)
+    if not anchored_years(text):
+        text = _RELATIVE_RE.sub(absolute, text)
     years = [int(m.group(1)) for m in _YEAR.finditer(text)
              if not text[: m.start()].endswith(_TARGET_BEFORE)]
     return text, list(dict.fromkeys(years)), notes
@@ -74,8 +86,10 @@ def resolve_years(question: str, today: dt.date) -> tuple[str, list[int], list[s
 
 def scope_for(question: str, catalog: Catalog, today: dt.date) -> DocScope:
     """Match what the question names against the catalog."""
-    text, years, notes = resolve_years(question, today)
-    base = DocScope(years=tuple(years), query=text, resolved=tuple(notes))
+    text, named_years, notes = resolve_years(question, today)
+    years, shifted = _document_years(text, named_years, question, catalog)
+    base = DocScope(years=tuple(years), wanted=tuple(shifted), query=text,
+                    resolved=tuple(notes))
     named, label, missing = _named_documents(text, catalog)
     if missing:
         return _replace(base, missing=missing)
@@ -88,12 +102,42 @@ def scope_for(question: str, catalog: Catalog, today: dt.date) -> DocScope:
         prefer |= catalog.with_year(year)
     demote = catalog.older_versions() - prefer
     undated = {h for h, d in catalog.docs.items() if not d.years} if used else set()
-    notes = [n for n in notes if any(f"{y}年" in n for y in used)]
+    kept = [*used, *(w for w in shifted if w not in years)]  # a year no document has: the
+    notes = [n for n in notes if any(f"{y}年" in n for y in kept)]  # question's own words
     query = text if notes else question  # 今年 in a question may mean the document's 今年
     return _replace(base, prefer=frozenset(prefer), demote=frozenset(demote), query=query,
                     resolved=tuple(notes),
                     undated=frozenset(undated),
                     issued=frozenset(_issuer_matches(text, catalog)), unknown_titles=unknown)
+
+
+def _document_years(text: str, years: list[int], question: str,
+                    catalog: Catalog) -> tuple[list[int], list[int]]:
+    """(the document years to look in, the years the question wants a document of). A question
+    about what happened in year N wants the document of N+1 (which reviews N); when no stored
+    document is of N+1, N's own documents are looked in (they may report it too)."""
+    anchored = anchored_years(text)
+    if not asks_outcome(question):
+        return years, years
+    wanted = [y if y in anchored else y + 1 for y in years]
+    look = [w if catalog.with_year(w) else y for y, w in zip(years, wanted, strict=True)]
+    return look, wanted
+
+
+def series_gap(scope: DocScope | None, catalog: Catalog, passage: Passage) -> str:
+    """"知识库中没有2019年的政府工作报告（已收录：…）" when the best passage's document is one of a
+    yearly series (versions of one title over two or more years) that lacks a year the
+    question wants; "" otherwise."""
+    if scope is None or not scope.wanted or passage.doc_hash not in catalog.docs:
+        return ""
+    group = catalog.versions(passage.doc_hash)
+    have = sorted({y for d in group for y in d.years})
+    lacking = [y for y in scope.wanted if y not in have]
+    if len(have) < 2 or not lacking:
+        return ""
+    label = title_key(group[0].title) or group[0].title
+    stored = "、".join(f"{y}年" for y in have)
+    return f"知识库中没有{lacking[0]}年的{label}（已收录：{stored}）"
 
 
 def _named_documents(text: str, catalog: Catalog) -> tuple[set[str] | None, str, str]:

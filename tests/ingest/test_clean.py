@@ -174,3 +174,14 @@ def test_pages_end_of_sentence_starts_a_new_line_and_empty_pages_keep_an_entry()
     assert len(starts) == 4 and starts[0] == 0
     assert page_at(starts, text.index("第四页")) == 4
     assert page_at(starts, 0) == 1
+
+
+def test_a_line_holding_only_a_zero_width_space_does_not_break_a_number_or_a_word() -> None:
+    # web copies of reports put "\u200b" lines inside numbers ("74.4", then "万亿元")
+    raw = ("国内生产总值达到74.4\n\u200b\n万亿元，增长6.7%。城镇新增\n\u200b\n就业1314万人。\n"
+           "\u200b\n本着鼓励创新的原则，加强监管。")
+    text = clean_text(raw)
+    assert "达到74.4万亿元，增长6.7%" in text
+    assert "城镇新增就业1314万人" in text
+    assert "\u200b" not in text
+    assert "就业1314万人。\n本着鼓励创新" in text  # a break after a full stop stays a break

@@ -285,3 +285,39 @@ def test_parse_date_normalises_filter_values(given, expected):
 def test_parse_date_rejects_anything_else(given):
     with pytest.raises(ValueError, match="无法识别的日期"):
         parse_date(given)
+
+
+# --- a report's year, read from its content ------------------------------------------------------
+REPORT_BODY = """各位代表：
+现在，我代表市人民政府，向大会报告政府工作，请予审议。
+一、{review}工作回顾
+过去一年，全市经济运行稳中有进。
+二、今年工作安排
+今年发展的主要预期目标是：地区生产总值增长5.5%左右。
+"""
+
+
+def test_a_report_whose_year_is_only_in_its_date_line_is_dated_by_it() -> None:
+    text = "政府工作报\n告\n——2031年3月5日在第十五届全国人民代表大会第四次会议上\n" + \
+        REPORT_BODY.format(review="过去一年")
+    meta = extract_metadata(text, "报告.txt")
+    assert meta.title == "政府工作报告"  # a title wrapped one character short is joined
+    assert meta.date == "2031-03-05"
+    assert meta.doc_type == "讲话"
+
+
+def test_a_report_given_at_a_session_without_a_date_takes_the_sessions_year() -> None:
+    text = "政府工作报告\n——在第十五届全国人民代表大会第二次会议上\n" + \
+        REPORT_BODY.format(review="过去一年")
+    assert extract_metadata(text, "报告.txt").date == "2029"  # 15th NPC: 2028, second session
+
+
+def test_a_report_reviewing_a_year_is_of_the_year_after() -> None:
+    meta = extract_metadata(REPORT_BODY.format(review="2030年"), "报告.txt")
+    assert meta.date == "2031"
+
+
+def test_the_file_name_dates_a_report_that_says_nothing_else() -> None:
+    body = REPORT_BODY.format(review="过去五年")
+    assert extract_metadata(body, "2032年政府工作报告.txt").date == "2032"
+    assert extract_metadata(body, "3fa2019c0d.txt").date == ""  # digits inside a hash are no year
