@@ -106,26 +106,6 @@ class JsonlLog:
             return [json.loads(line) for line in handle if line.strip()]
 
 
-class MemoryTable:
-    """A Table in a dict (lockouts when nothing is shared; tests)."""
-
-    def __init__(self) -> None:
-        self._rows: dict[str, Row] = {}
-
-    def get(self, key: str) -> Row | None:
-        row = self._rows.get(key)
-        return dict(row) if row is not None else None
-
-    def put(self, key: str, row: Row) -> None:
-        self._rows[key] = dict(row)
-
-    def delete(self, key: str) -> bool:
-        return self._rows.pop(key, None) is not None
-
-    def rows(self) -> list[Row]:
-        return [dict(self._rows[k]) for k in sorted(self._rows)]
-
-
 def private(path: Path) -> None:
     """Create `path` readable and writable by its owner only (it holds password hashes)."""
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
