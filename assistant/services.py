@@ -1,5 +1,11 @@
 """The composition root: builds every component from Settings, lazily, once, and hands them to
-the CLI and the web page. No feature logic lives here."""
+the CLI and the web page. No feature logic lives here.
+
+A Services speaks for one knowledge base (settings.store.kb, `default` unless --kb names
+another). `for_kb(name)` is a view on another one and `reading(names)` a view that searches
+several as one; views share the heavy parts — embeddings, tokenizer, chat models, the users,
+lockouts and audit log — with the Services they came from.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings
 from assistant.core.types import Answer, Passage, SearchFilter
 
@@ -15,6 +22,10 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models.chat_models import BaseChatModel
 
+    from assistant.access.audit import AuditLog
+    from assistant.access.tables import Log, Table
+    from assistant.access.throttle import Throttle
+    from assistant.access.users import Directory
     from assistant.answer.backend import AnswerBackend
     from assistant.answer.chain import AnswerChain
     from assistant.answer.extractive import ExtractiveBackend
@@ -22,50 +33,158 @@ if TYPE_CHECKING:
     from assistant.staff.forms import Form
     from ingest.pipeline import IngestPipeline, IngestReport
     from vectorstore.embeddings.base import PolicyEmbeddings
+    from vectorstore.kb_registry import KBRegistry
     from vectorstore.knowledge_base import KnowledgeBase
     from vectorstore.tokenize import Tokenizer
+    from vectorstore.union import KnowledgeBaseUnion
 
 
 class Services:
-    def __init__(self, settings: Settings, embeddings: PolicyEmbeddings | None = None) -> None:
+    def __init__(self, settings: Settings, embeddings: PolicyEmbeddings | None = None,
+                 root: Services | None = None, kb_names: tuple[str, ...] = ()) -> None:
         self.settings = settings
+        self.root = root or self
+        self.kb_names = kb_names or (settings.store.kb,)
         if embeddings is not None:
             self.__dict__["embeddings"] = embeddings
-        self._chat_models: dict[str, BaseChatModel] = {}
+        self._chat_models: dict[str, BaseChatModel] = root._chat_models if root else {}
+        self._views: dict[tuple[str, ...], tuple[Settings, Services]] = {}
         self._catalog: tuple[object, Catalog] | None = None  # (registry snapshot, its catalog)
+
+    @property
+    def kb_name(self) -> str:
+        return self.kb_names[0]
+
+    # --- knowledge bases ----------------------------------------------------------------------
+    def for_kb(self, name: str) -> Services:
+        """The view on knowledge base `name` (it must exist: see kb_registry)."""
+        return self.reading([name])
+
+    def reading(self, names: list[str] | tuple[str, ...]) -> Services:
+        """A view that searches the knowledge bases `names` as one (see vectorstore/union.py);
+        with one name, the view on that knowledge base."""
+        root = self.root
+        key = tuple(dict.fromkeys(names))
+        if not key:
+            raise ConfigError("no knowledge base to search")
+        cached = root._views.get(key)
+        if cached is None or cached[0] is not root.settings:
+            store = root.settings.store.model_copy(update={"kb": key[0]})
+            view = Services(root.settings.model_copy(update={"store": store}), root=root,
+                            kb_names=key)
+            cached = root._views[key] = (root.settings, view)
+        return cached[1]
+
+    def forget_kb(self, name: str) -> None:
+        """Drop the views on a deleted knowledge base (a new one of that name starts fresh)."""
+        for key in [k for k in self.root._views if name in k]:
+            del self.root._views[key]
+
+    @cached_property
+    def kb_registry(self) -> KBRegistry:
+        if self.root is not self:
+            return self.root.kb_registry
+        from vectorstore.kb_registry import KBRegistry
+
+        return KBRegistry(self.settings.store)
 
     # --- components ---------------------------------------------------------------------------
     @cached_property
     def embeddings(self) -> PolicyEmbeddings:
+        if self.root is not self:
+            return self.root.embeddings
         from vectorstore.embeddings.factory import make_embeddings
 
         return make_embeddings(self.settings.embedding)
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
+        if self.root is not self:
+            return self.root.tokenizer
         from vectorstore.tokenize import Tokenizer
 
         return Tokenizer(self.settings.ingest.user_dict)
 
     @cached_property
     def kb(self) -> KnowledgeBase:
+        """The one knowledge base this Services writes to and lists."""
+        from vectorstore.kb_registry import DEFAULT_KB
         from vectorstore.knowledge_base import KnowledgeBase
 
+        if len(self.kb_names) > 1:
+            raise ConfigError("this view searches several knowledge bases: pick one to change "
+                              "or list")
+        settings = self.settings
+        if settings.store.kb != DEFAULT_KB:
+            store = self.kb_registry.store_for(settings.store.kb)
+            settings = settings.model_copy(update={"store": store})
         # jieba's dictionary (~1 s) loads on the other core while Chroma opens (~1 s)
         threading.Thread(target=self.tokenizer.tokens, args=("预热",), daemon=True).start()
-        return KnowledgeBase(self.settings, self.embeddings, self.tokenizer)
+        return KnowledgeBase(settings, self.embeddings, self.tokenizer)
+
+    @cached_property
+    def corpus(self) -> KnowledgeBase | KnowledgeBaseUnion:
+        """What questions search: the knowledge base, or the union of this view's ones."""
+        if len(self.kb_names) == 1:
+            return self.kb
+        from vectorstore.union import KnowledgeBaseUnion
+
+        return KnowledgeBaseUnion([self.root.for_kb(name).kb for name in self.kb_names])
 
     def catalog(self) -> Catalog:
         """The stored documents with status and versions, rebuilt only when the registry is
         re-read (a write or another process's write), not on every question."""
         from assistant.documents.catalog import Catalog
 
-        records = self.kb.records()
+        records = self.corpus.records()
         cached = self._catalog
         if cached is None or cached[0] is not records:
             cached = self._catalog = (records, Catalog(records.values()))
         return cached[1]
 
+    # --- users, lockouts, audit (shared by every node in server mode) -------------------------
+    @cached_property
+    def users(self) -> Directory:
+        if self.root is not self:
+            return self.root.users
+        from assistant.access.users import Directory
+
+        return Directory(self._access_table("users"), self.settings.ui.auth)
+
+    @cached_property
+    def throttle(self) -> Throttle:
+        if self.root is not self:
+            return self.root.throttle
+        from assistant.access.throttle import Throttle
+
+        return Throttle(self._access_table("lockouts"), self.settings.access)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        if self.root is not self:
+            return self.root.audit
+        from assistant.access.audit import AuditLog
+        from assistant.access.tables import JsonlLog
+
+        log: Log = JsonlLog(Path(self.settings.store.path) / "audit.jsonl")
+        if self.settings.store.chroma_url:
+            log = self._shared_tables["audit"]
+        return AuditLog(log)
+
+    def _access_table(self, name: str) -> Table:
+        if self.settings.store.chroma_url:
+            return self._shared_tables[name]
+        from assistant.access.tables import SqliteTable
+
+        return SqliteTable(Path(self.settings.store.path) / "users.sqlite", name)
+
+    @cached_property
+    def _shared_tables(self) -> dict:  # type: ignore[type-arg]
+        from vectorstore.shared_tables import shared_tables
+
+        return shared_tables(self.settings.store)
+
+    # --- answering ----------------------------------------------------------------------------
     def chat_model(self, backend: str) -> BaseChatModel:
         """One chat model per backend for the life of the services (the local one is heavy)."""
         if backend not in self._chat_models:
@@ -88,7 +207,7 @@ class Services:
     def extractive(self) -> ExtractiveBackend:
         from assistant.answer.extractive import ExtractiveBackend
 
-        return ExtractiveBackend(self.tokenizer.terms, self.kb.idf,
+        return ExtractiveBackend(self.tokenizer.terms, self.corpus.idf,
                                  self.settings.llm.max_sentences)
 
     def backend(self, name: str | None = None, form: Form = "qa") -> AnswerBackend:
@@ -111,7 +230,7 @@ class Services:
 
             model = self.chat_model(answerer.name)
             rewriter = lambda q, h: llm_rewrite(q, h, model)  # noqa: E731
-        return AnswerChain(self.kb, self.settings, answerer, self.tokenizer.terms, rewriter,
+        return AnswerChain(self.corpus, self.settings, answerer, self.tokenizer.terms, rewriter,
                            catalog=self.catalog)
 
     def pipeline(self) -> IngestPipeline:
@@ -136,7 +255,7 @@ class Services:
 
     def search(self, query: str, k: int | None = None,
                filters: SearchFilter = SearchFilter()) -> list[Passage]:
-        return self.kb.search(query, k, filters)
+        return self.corpus.search(query, k, filters)
 
     def ingest(self, paths: list[Path], progress: bool = False) -> IngestReport:
         return self.pipeline().run(paths, progress=progress)

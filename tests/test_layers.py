@@ -13,7 +13,8 @@ PACKAGES = ("assistant", "ingest", "vectorstore", "prompts")
 # Lowest first. A module may import its own layer's modules and anything below; never above.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("assistant.core",),
-    ("ingest", "vectorstore", "prompts", "assistant.llm", "assistant.export"),
+    ("ingest", "vectorstore", "prompts", "assistant.llm", "assistant.export",
+     "assistant.access"),
     ("assistant.documents",),
     ("assistant.answer",),
     ("assistant.staff", "assistant.evaluation"),

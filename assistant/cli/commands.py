@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from assistant.access.audit import file_sha256
 from assistant.answer.backend import Delta
 from assistant.answer.gate import Retrieval
+from assistant.cli.admin import cmd_audit, cmd_kb, cmd_user, record_write
 from assistant.cli.output import answer_json, passage_json, print_json, stage_times
 from assistant.cli.parser import filters_from
 from assistant.core.settings import load_settings
@@ -26,6 +28,8 @@ def make_services(args: argparse.Namespace) -> Services:
         store["path"] = args.store
     if getattr(args, "chroma_url", None):
         store["chroma_url"] = args.chroma_url
+    if isinstance(getattr(args, "kb", None), str):
+        store["kb"] = args.kb
     settings = load_settings()
     if store:
         overrides["store"] = settings.store.model_copy(update=store)
@@ -40,6 +44,8 @@ def _filters(services: Services, args: argparse.Namespace) -> SearchFilter:
 
 def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
     report = services.pipeline().run(list(args.paths), progress=not args.no_progress)
+    for result in report.results:
+        record_write(services, "ingest", file=result.source, result=result.status)
     print(report.summary())
     return report.exit_code
 
@@ -136,7 +142,9 @@ def cmd_list(services: Services, args: argparse.Namespace) -> int:
 def cmd_delete(services: Services, args: argparse.Namespace) -> int:
     require_store(services.settings)
     source = resolve_source(services.kb, args.source)
+    digest = file_sha256(source)
     services.delete(source)
+    record_write(services, "delete", file=source, sha256=digest)
     print(f"deleted {source}")
     return 0
 
@@ -145,6 +153,8 @@ def cmd_meta(services: Services, args: argparse.Namespace) -> int:
     require_store(services.settings)
     source = resolve_source(services.kb, args.source)
     record = set_meta(services.kb, source, args.status, args.effective)
+    record_write(services, "meta", f"状态={record.status or '未知'} 施行日期="
+                 f"{record.effective or '未注明'}", file=source)
     print(f"{source}\t《{record.title}》 状态：{record.status or '未知'} · "
           f"施行日期：{record.effective or '未注明'}")
     return 0
@@ -167,7 +177,8 @@ def cmd_serve(services: Services, args: argparse.Namespace) -> int:
     import ui
 
     ui_settings = services.settings.ui.model_copy(update={
-        k: v for k, v in (("host", args.host), ("port", args.port), ("auth", args.auth)) if v})
+        k: v for k, v in (("host", args.host), ("port", args.port), ("auth", args.auth),
+                          ("allow_anonymous", args.allow_anonymous)) if v})
     services.settings = services.settings.model_copy(update={"ui": ui_settings})
     ui.serve(services)
     return 0
@@ -219,4 +230,5 @@ COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "list": cmd_list,
     "delete": cmd_delete, "meta": cmd_meta, "eval": cmd_eval, "serve": cmd_serve,
     "compare": cmd_compare, "tasks": cmd_tasks, "config": cmd_config, "models": cmd_models,
+    "kb": cmd_kb, "user": cmd_user, "audit": cmd_audit,
 }

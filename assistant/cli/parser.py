@@ -12,6 +12,7 @@ from assistant.core.types import DOC_TYPES, STATUSES, SearchFilter
 
 STORE_HELP = ("knowledge-base folder (default: settings store.path, 'kb'); with --chroma-url it "
               "holds only the BM25 side index and caches")
+KB_HELP = "knowledge base to work on (default: settings store.kb, 'default'; see `kb list`)"
 BACKENDS = ["extractive", "local", "openai"]
 
 
@@ -66,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 7860)")
     serve.add_argument("--llm", choices=BACKENDS, help="answer backend")
-    serve.add_argument("--auth", help="require login user:pass")
+    serve.add_argument("--auth", help="one admin login user:pass (a shortcut; see `user add`)")
+    serve.add_argument("--allow-anonymous", action="store_true",
+                       help="serve on a non-loopback --host although no user is configured")
 
     cmp = _command(sub, "compare", "compare two documents (two versions, two years): "
                                    "新增/删除/修改 with both passages cited")
@@ -84,16 +87,63 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--out", type=Path, help="write FILE.xlsx, FILE.docx or FILE.md "
                                                 "(default: print a Markdown table)")
 
+    _admin_commands(sub)
     _command(sub, "config", "print every setting with its current value and meaning")
     _command(sub, "models", "show the answer models: what is installed and where")
     return parser
 
 
-def _command(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+def _command(sub: Any, name: str, help_text: str, kb: bool = True) -> argparse.ArgumentParser:
     cmd = sub.add_parser(name, help=help_text, description=help_text)
     cmd.add_argument("--store", type=Path, help=STORE_HELP)
     cmd.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    if kb:
+        cmd.add_argument("--kb", metavar="NAME", help=KB_HELP)
     return cmd
+
+
+def _admin_commands(sub: Any) -> None:
+    """kb create|list|delete, user add|list|remove|passwd|unlock, audit (no login needed:
+    whoever may write the store folder administers it). Options go after the leaf command."""
+    kb = sub.add_parser("kb", help="knowledge bases in the store: create, list, delete",
+                        description="knowledge bases in the store (names may be Chinese)")
+    kbs = kb.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _command(kbs, "create", "create an empty knowledge base", kb=False).add_argument("name")
+    _command(kbs, "list", "list the knowledge bases", kb=False).add_argument(
+        "--json", action="store_true", help="print a JSON array")
+    _command(kbs, "delete", "delete a knowledge base with all its documents",
+             kb=False).add_argument("name")
+
+    user = sub.add_parser("user", help="users and roles: add, list, remove, passwd, unlock",
+                          description="users who log in to `policyqa serve`")
+    users = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = _command(users, "add", "add a user (reader, editor or admin)", kb=False)
+    add.add_argument("name")
+    add.add_argument("--role", choices=["reader", "editor", "admin"], required=True,
+                     help="reader: ask, search, export, 命中测试; editor: also upload, meta, "
+                          "delete; admin: also users and knowledge bases, in every one")
+    add.add_argument("--kb", dest="grants", action="append", default=[], metavar="NAME",
+                     help="a knowledge base the user may use (repeatable; default: all)")
+    _password_flag(add)
+    _command(users, "list", "list users, roles and knowledge bases", kb=False).add_argument(
+        "--json", action="store_true", help="print a JSON array")
+    _command(users, "remove", "remove a user", kb=False).add_argument("name")
+    passwd = _command(users, "passwd", "set a user's password", kb=False)
+    passwd.add_argument("name")
+    _password_flag(passwd)
+    _command(users, "unlock", "lift a user's lockout after failed logins",
+             kb=False).add_argument("name")
+
+    audit = _command(sub, "audit", "print the audit log: logins, failed logins, writes",
+                     kb=False)
+    audit.add_argument("--since", help="only lines on/after YYYY[-MM[-DD]]")
+    audit.add_argument("--user", help="only lines of this user")
+    audit.add_argument("--json", action="store_true", help="print a JSON array")
+
+
+def _password_flag(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--password-stdin", action="store_true",
+                     help="read the password as one line from stdin (else it is asked for)")
 
 
 def _filters(cmd: argparse.ArgumentParser) -> None:

@@ -22,7 +22,10 @@ class StoreSettings(BaseModel):
     chroma_url: str = Field("", description="Chroma server URL, e.g. http://127.0.0.1:8000; "
                             "empty = local PersistentClient at `path`")
     chroma_token: str = Field("", description="Bearer token for the Chroma server, if it needs one")
-    collection: str = Field("policyqa", description="Chroma collection name (ASCII only)")
+    collection: str = Field("policyqa", description="Chroma collection of the `default` "
+                            "knowledge base (ASCII only); others get their own ids")
+    kb: str = Field("default", description="Knowledge base the commands work on (--kb); "
+                    "`policyqa kb list` shows them")
 
 
 class EmbeddingSettings(BaseModel):
@@ -112,9 +115,23 @@ class LLMSettings(BaseModel):
 class UISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address to bind; 0.0.0.0 exposes the app")
     port: int = Field(7860, ge=1, le=65535, description="Port to serve the chat on")
-    auth: str = Field("", description="Optional login user:pass")
+    auth: str = Field("", description="One admin login user:pass without a users file (a "
+                      "shortcut; `policyqa user add` keeps real users with roles)")
+    allow_anonymous: bool = Field(False, description="Serve on a non-loopback address although "
+                                  "no user is configured (anyone who reaches it may change "
+                                  "every knowledge base)")
     max_files: int = Field(20, ge=1, description="Most files one upload may add to the "
                            "knowledge base (each at most 50 MB)")
+
+
+class AccessSettings(BaseModel):
+    max_failures: int = Field(5, ge=1, description="Wrong passwords for one user name within "
+                              "access.window_seconds before that name is locked")
+    max_failures_per_address: int = Field(20, ge=1, description="Failed logins from one client "
+                                          "address (any names) before that address is locked")
+    window_seconds: int = Field(900, ge=1, description="How long a failed login counts")
+    lockout_seconds: int = Field(300, ge=1, description="How long a locked name or address "
+                                 "must wait (even the right password is refused meanwhile)")
 
 
 class Settings(BaseSettings):
@@ -130,6 +147,8 @@ class Settings(BaseSettings):
                                          description="Search and refusal")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer backend")
     ui: UISettings = Field(default_factory=UISettings, description="Web front end")
+    access: AccessSettings = Field(default_factory=AccessSettings,
+                                   description="Logins: lockouts after failed passwords")
 
     @classmethod
     def settings_customise_sources(
@@ -152,11 +171,17 @@ def load_settings(**overrides: object) -> Settings:
                           f"(check POLICYQA_* variables or policyqa.toml)") from None
 
 
+SECRETS = ("ui.auth", "store.chroma_token")  # never printed by `policyqa config`
+
+
 def describe(settings: Settings) -> list[tuple[str, object, str]]:
     """(dotted name, current value, description) for every field, for `policyqa config`."""
     rows: list[tuple[str, object, str]] = []
     for section in Settings.model_fields:
         value = getattr(settings, section)
         for name, field in type(value).model_fields.items():
-            rows.append((f"{section}.{name}", getattr(value, name), field.description or ""))
+            shown = getattr(value, name)
+            if f"{section}.{name}" in SECRETS and shown:
+                shown = "（已设置，不显示）"
+            rows.append((f"{section}.{name}", shown, field.description or ""))
     return rows

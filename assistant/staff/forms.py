@@ -19,6 +19,7 @@ from assistant.staff.patterns import REQUIREMENT, TARGET, deadline_in, responsib
 if TYPE_CHECKING:
     from assistant.answer.chain import AnswerChain
     from vectorstore.knowledge_base import KnowledgeBase
+    from vectorstore.union import KnowledgeBaseUnion
 
 Form = Literal["qa", "outline", "draft"]
 FORM_TITLES = {"qa": "问答", "outline": "学习提纲", "draft": "起草"}
@@ -117,8 +118,8 @@ def _cn(n: int) -> str:
     return digits[n - 1] if n <= 10 else str(n)
 
 
-def run_form(chain: AnswerChain, kb: KnowledgeBase, form: Form, topic: str,
-             filters: SearchFilter = SearchFilter()) -> Answer:
+def run_form(chain: AnswerChain, kb: KnowledgeBase | KnowledgeBaseUnion, form: Form,
+             topic: str, filters: SearchFilter = SearchFilter()) -> Answer:
     """学习提纲 or 起草 on a topic, or on a whole document when the filter names exactly one
     document and the topic is empty; by the chain's backend (quotes, or a model)."""
     passages = _form_passages(chain, kb, topic, filters)
@@ -134,7 +135,7 @@ def run_form(chain: AnswerChain, kb: KnowledgeBase, form: Form, topic: str,
     return answer
 
 
-def _form_passages(chain: AnswerChain, kb: KnowledgeBase, topic: str,
+def _form_passages(chain: AnswerChain, kb: KnowledgeBase | KnowledgeBaseUnion, topic: str,
                    filters: SearchFilter) -> list[Passage] | Answer:
     if not topic.strip() and len(filters.sources) == 1:
         record = kb.find_source(filters.sources[0])

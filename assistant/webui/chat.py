@@ -11,6 +11,7 @@ second, until its turn comes (remote and extractive backends answer at once).
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -61,6 +62,13 @@ class Chat:
         self.services = services
         self.feedback_log = FeedbackLog(Path(services.settings.store.path) / "feedback.jsonl")
         self.model_queue = ModelQueue() if self.backend_name in QUEUED_BACKENDS else None
+
+    def bound(self, services: Services) -> Chat:
+        """This chat answering from another view of the services (the knowledge bases one
+        user may read), with the same waiting line and feedback log."""
+        chat = copy.copy(self)
+        chat.services = services
+        return chat
 
     @property
     def backend_name(self) -> str:
@@ -121,7 +129,7 @@ class Chat:
         """The answer as it grows (qa), or whole (学习提纲, 起草)."""
         if form != "qa":
             chain = self.services.chain(form=form)
-            yield run_form(chain, self.services.kb, form, question, filters)
+            yield run_form(chain, self.services.corpus, form, question, filters)
             return
         yield from self.services.chain().partials(question, filters, history_of(turns))
 
@@ -134,7 +142,7 @@ class Chat:
 
     def _context(self, chunk_id: str) -> list[Passage]:
         try:
-            return self.services.kb.context(chunk_id, around=1)
+            return self.services.corpus.context(chunk_id, around=1)
         except (PolicyQAError, ValueError, KeyError) as exc:
             logger.warning("no context chunk=%s reason=%s", chunk_id, exc)
             return []
@@ -151,7 +159,7 @@ class Chat:
         return answer.text + ("\n\n" + block if block else "")
 
     # --- feedback and export ------------------------------------------------------------------
-    def feedback(self, turns: list[Turn], index: Any, liked: Any) -> str:
+    def feedback(self, turns: list[Turn], index: Any, liked: Any, user: str = "") -> str:
         """Store 👍/👎 for the assistant message at chat `index` (two messages per turn)."""
         position = index[0] if isinstance(index, (list, tuple)) else index
         if not isinstance(position, int) or liked not in (True, False):
@@ -159,7 +167,7 @@ class Chat:
         turn_no = position // 2
         if not 0 <= turn_no < len(turns):
             return ""
-        self.feedback_log.add(turns[turn_no], bool(liked))
+        self.feedback_log.add(turns[turn_no], bool(liked), user)
         return "已记录反馈：" + ("👍 有用" if liked else "👎 没有帮助") + "，谢谢。"
 
     def export(self, turns: list[Turn]) -> list[str]:

@@ -84,15 +84,16 @@ def _refusal(src: Path, name: str, max_mb: float) -> str:
 
 
 class FeedbackLog:
-    """👍/👎 with the question, answer and sources, one JSON line each (no settings, no keys)."""
+    """👍/👎 with who gave it, the question, answer and sources, one JSON line each (no
+    settings, keys or passwords)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
 
-    def add(self, turn: Turn, liked: bool) -> dict[str, object]:
-        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rating": "up" if liked else
-                  "down", **asdict(turn)}
+    def add(self, turn: Turn, liked: bool, user: str = "") -> dict[str, object]:
+        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "user": user,
+                  "rating": "up" if liked else "down", **asdict(turn)}
         record["mode"] = record.pop("form")  # the feedback file's field name since round one
         record["sources"] = list(turn.sources)
         line = json.dumps(record, ensure_ascii=False)

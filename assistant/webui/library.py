@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.core.errors import PolicyQAError
 from assistant.core.types import DocRecord, SearchFilter
+from assistant.documents.library import set_meta
 from assistant.webui.files import save_uploads
-from assistant.webui.render import STATUS_LABELS, retrieval_rows
+from assistant.webui.render import STATUS_LABELS, md_escape, retrieval_rows
 
 if TYPE_CHECKING:
     from assistant.services import Services
@@ -25,8 +27,12 @@ class IngestOutcome:
 class Library:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.uploads = Path(services.settings.store.path) / "uploads"
         self.max_files = services.settings.ui.max_files
+
+    @property
+    def uploads(self) -> Path:
+        """Copies of uploaded files: one folder per knowledge base."""
+        return self.services.kb.index_folder / "uploads"
 
     def ingest(self, files: Sequence[str] | None) -> IngestOutcome:
         if not files:
@@ -76,3 +82,17 @@ class Library:
         if not (query or "").strip():
             return []
         return retrieval_rows(self.services.search(query.strip(), int(k), filters))
+
+    def set_meta(self, source: str | None, status: str | None, effective: str | None) -> str:
+        """Set a document's policy status / 施行日期 (empty fields stay as they are)."""
+        if not source:
+            return "请先选择文件。"
+        date = (effective or "").strip()
+        if not status and not date:
+            return "请选择政策状态或填写施行日期。"
+        try:
+            record = set_meta(self.services.kb, source, status or None, date or None)
+        except PolicyQAError as exc:
+            return md_escape(str(exc))
+        return (f"已保存《{md_escape(record.title)}》：状态 {record.status or '未知'} · "
+                f"施行日期 {record.effective or '未注明'}。")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.core.errors import PolicyQAError
+from assistant.documents.library import lookup
 
 if TYPE_CHECKING:
     from assistant.services import Services
@@ -25,12 +26,15 @@ class TaskOutcome:
 
 
 def make_task_list(services: Services, source: str | None, section: str = "") -> TaskOutcome:
-    """Rows for the table (under TASK_HEADERS), the .xlsx and .docx, a status line."""
+    """Rows for the table (under TASK_HEADERS), the .xlsx and .docx, a status line, for a
+    document of the services' knowledge base."""
     from assistant.staff.tasks.export import task_cells, tasks_docx, tasks_xlsx
     from assistant.staff.tasks.sources import task_table
 
     if not source:
         return TaskOutcome(message="请先选择一个文件。")
+    if lookup(services.kb, source) is None:  # the page reads stored documents, never any path
+        return TaskOutcome(message="当前知识库中没有这个文件，请从列表中选择。")
     try:
         table = task_table(services, source, (section or "").strip())
     except PolicyQAError as exc:

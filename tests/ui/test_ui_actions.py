@@ -152,13 +152,8 @@ def test_launch_options_bind_locally_without_share_or_cdn_fonts(services):
     options = ui.launch_options(services.settings)
     assert (options["server_name"], options["server_port"]) == ("127.0.0.1", 7860)
     assert options["share"] is False and "auth" not in options
+    assert options["show_error"] is False  # internal error text never reaches a caller
     assert all("googleapis" not in s for s in options["theme"]._stylesheets)
-    secured = services.settings.model_copy(update={"ui": services.settings.ui.model_copy(
-        update={"auth": "staff:s3cret:x"})})
-    assert ui.launch_options(secured)["auth"] == ("staff", "s3cret:x")
-    broken = secured.model_copy(update={"ui": secured.ui.model_copy(update={"auth": "staff"})})
-    with pytest.raises(ConfigError):
-        ui.launch_options(broken)
 
 
 def test_an_upload_of_too_many_files_is_refused_before_anything_is_stored(services,

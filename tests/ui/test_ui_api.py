@@ -75,4 +75,5 @@ def test_same_upload_twice_is_reported_unchanged(live_app, tmp_path: Path):
 def test_only_intended_endpoints_are_documented(live_app):
     _, url = live_app
     named = Client(url, verbose=False).view_api(return_format="dict")["named_endpoints"]
-    assert set(named) == {"/chat", "/ingest", "/delete_document", "/tasks", "/compare"}
+    assert set(named) == {"/chat", "/ingest", "/delete_document", "/tasks", "/compare",
+                          "/select_kb", "/set_meta"}
