@@ -417,7 +417,7 @@ def _admin_tab(page: Page) -> dict:
         _user(page, request, admin="查看审计日志")
         return admin_actions.audit_rows(page.services)
 
-    admin = dict(concurrency_limit=1, concurrency_id="kb-write")
+    admin: dict[str, Any] = dict(concurrency_limit=1, concurrency_id="kb-write")
     created = create.click(on_create, name, message, api_name="create_kb",
                            api_visibility="undocumented", **admin)
     removed = remove.click(on_remove, drop, message, api_name="delete_kb",

@@ -34,6 +34,7 @@ class KnowledgeBaseUnion:
         self.kbs = list(kbs)
         self.settings = self.kbs[0].settings
         self.tokenizer = self.kbs[0].tokenizer
+        self.embeddings = self.kbs[0].embeddings  # one embedding model per store
         self._records: tuple[list[dict[str, DocRecord]], dict[str, DocRecord]] | None = None
 
     def search(self, query: str, k: int | None = None,
