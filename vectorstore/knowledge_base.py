@@ -201,7 +201,7 @@ class KnowledgeBase:
         report = catch_up(self.bm25, self.store, self.records(), self.tokenizer.tokens, gen,
                           verify=self._synced is None)
         self._synced = gen
-        if report.indexed or report.removed or report.changes:
+        if report.indexed or report.removed or report.compared:
             logger.info("bm25 index at generation=%s: %d logged changes read, %d chunks "
                         "indexed, %d chunks removed, compared with the registry: %s", gen,
                         report.changes, report.indexed, report.removed, report.compared)
