@@ -117,4 +117,4 @@ def _progress(total: int):  # noqa: ANN202 - tqdm's type, imported only when sho
     from tqdm import tqdm
 
     return tqdm(total=total, desc="BM25 index", unit="chunk", file=sys.stderr, leave=False,
-                smoothing=0.1)
+                smoothing=0.1, mininterval=0.5)
