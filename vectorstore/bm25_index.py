@@ -23,7 +23,7 @@ import logging
 import sqlite3
 import threading
 from array import array
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 K1, B = 1.5, 0.75
 BLOCK = 1024  # postings per block: a write rewrites at most this many entries of a term
+KEPT_POSTINGS = 2_000_000  # decoded postings of recent query terms kept in memory (12 B each)
 # Packed with array("I"/"H") in the machine's byte order, read back as these numpy types.
 _ID, _TF, _LEN = np.dtype("=u4"), np.dtype("=u2"), np.dtype("=u2")  # 8 bytes a posting
 _U16 = 65535  # term frequencies and chunk lengths are clipped here (a chunk is ~250 tokens)
@@ -75,6 +76,8 @@ class BM25Index:
         self._lock = threading.RLock()
         self._idfs: dict[str, float] = {}  # cleared on every write, ours or another process's
         self._counts: tuple[int, float] | None = None  # (chunks, mean length), likewise
+        self._parts: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # likewise
+        self._kept = 0  # postings in self._parts
         self._version = -1
         self._db = self._open()
 
@@ -268,6 +271,8 @@ class BM25Index:
     def _forget(self) -> None:
         self._idfs.clear()
         self._counts = None
+        self._parts.clear()
+        self._kept = 0
 
     def _stats(self) -> tuple[int, float]:
         """(chunks, mean chunk length in tokens), read again after any write."""
@@ -312,15 +317,32 @@ class BM25Index:
 
     def _score_term(self, term: str, times: int, chunks: int, mean_length: float,
                     scores: np.ndarray) -> None:
+        ids, part = self._term_part(term, mean_length)
+        if len(ids):
+            scores[ids] += np.float32(times * _idf(chunks, len(ids))) * part
+
+    def _term_part(self, term: str, mean_length: float) -> tuple[np.ndarray, np.ndarray]:
+        """A term's row ids and tf part tf / (tf + k1 (1 - b + b len / mean len)), kept for
+        the most recently asked terms until the next write (which moves the mean length)."""
+        if term in self._parts:
+            self._parts.move_to_end(term)
+            return self._parts[term]
         blocks = self._db.execute("SELECT ids, tfs, lens FROM postings WHERE term = ?",
                                   (term,)).fetchall()
         if not blocks:
-            return
+            return np.empty(0, _ID), np.empty(0, np.float32)
         ids, tfs, lens = (np.concatenate(c) for c in zip(*(_unpack(b) for b in blocks),
                                                           strict=True))
-        tf, length = tfs.astype(np.float32), lens.astype(np.float32)
-        weight = np.float32(times * _idf(chunks, len(ids)))
-        scores[ids] += weight * tf / (tf + K1 * (1 - B + B * length / mean_length))
+        tf = tfs.astype(np.float32)
+        part = tf / (tf + np.float32(K1) * (np.float32(1 - B) + np.float32(B / mean_length)
+                                             * lens.astype(np.float32)))
+        ids = ids.astype(np.intp)  # what fancy indexing wants: not converted on every query
+        self._parts[term] = ids, part
+        self._kept += len(ids)
+        while self._kept > KEPT_POSTINGS and len(self._parts) > 1:
+            _, (old, _) = self._parts.popitem(last=False)
+            self._kept -= len(old)
+        return ids, part
 
     def _mask(self, allowed: set[str], size: int) -> np.ndarray:
         mask = np.zeros(size, dtype=bool)
