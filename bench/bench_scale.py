@@ -169,8 +169,17 @@ def search_run(folder: Path, queries: list[str]) -> dict[str, object]:
         total.append(timed(lambda q=q: kb.search(q, 5)))
         bm25.append(timed(lambda q=q: kb._bm25_ranked(kb.tokenizer.tokens(q), fetch, None)))
         dense.append(timed(lambda q=q: kb._dense_ranked(q, fetch, None, set(kb.records()))))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     return {"load": load_s, "total": total, "bm25": bm25, "dense": dense, "rss": rss}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM: unlike ru_maxrss, not inherited from the parent
+    that forked it, which holds the whole corpus)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def timed(fn) -> float:  # noqa: ANN001

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 K1, B = 1.5, 0.75
 BLOCK = 1024  # postings per block: a write rewrites at most this many entries of a term
+CACHE_KB = 32_768  # SQLite's page cache, filled as blocks are read (a write reads last blocks)
 KEPT_POSTINGS = 2_000_000  # decoded postings of recent query terms kept in memory (12 B each)
 # Packed with array("I"/"H") in the machine's byte order, read back as these numpy types.
 _ID, _TF, _LEN = np.dtype("=u4"), np.dtype("=u2"), np.dtype("=u2")  # 8 bytes a posting
@@ -50,6 +51,7 @@ CREATE TABLE IF NOT EXISTS postings(term TEXT NOT NULL, first INTEGER NOT NULL,
     ids BLOB NOT NULL, tfs BLOB NOT NULL, lens BLOB NOT NULL,
     PRIMARY KEY (term, first)) WITHOUT ROWID;
 """
+_Part = tuple[np.ndarray, np.ndarray]  # a term's row ids and tf parts
 _TABLES = ("meta", "docs", "chunks", "terms", "postings")
 _LAST_BLOCKS = ("SELECT p.term, p.first, p.ids, p.tfs, p.lens FROM json_each(?) AS t "
                 "JOIN postings AS p ON p.term = t.value "
@@ -75,9 +77,9 @@ class BM25Index:
         self.touched = 0  # term and posting rows read or written by writes (tests count them)
         self._lock = threading.RLock()
         self._idfs: dict[str, float] = {}  # cleared on every write, ours or another process's
-        self._counts: tuple[int, float] | None = None  # (chunks, mean length), likewise
-        self._parts: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # likewise
-        self._kept = 0  # postings in self._parts
+        self._counts: tuple[int, float, int] | None = None  # see _stats; likewise
+        self._parts: OrderedDict[str, _Part] = OrderedDict()  # see _parts_of; likewise
+        self._kept = 0  # postings in self._parts (an unknown term counts 1)
         self._version = -1
         self._db = self._open()
 
@@ -274,21 +276,23 @@ class BM25Index:
         self._parts.clear()
         self._kept = 0
 
-    def _stats(self) -> tuple[int, float]:
-        """(chunks, mean chunk length in tokens), read again after any write."""
+    def _stats(self) -> tuple[int, float, int]:
+        """(chunks, mean chunk length in tokens, highest row id + 1), read again after any
+        write."""
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:  # another connection committed since
             self._version = version
             self._forget()
         if self._counts is None:
             n, length = self._meta("chunks"), self._meta("length")
-            self._counts = n, length / n if n else 0.0
+            top = self._db.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0
+            self._counts = n, length / n if n else 0.0, int(top) + 1
         return self._counts
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term over the indexed chunks (BM25's smoothed form)."""
         with self._lock:
-            n, _ = self._stats()
+            n = self._stats()[0]
             if term not in self._idfs:
                 got = self._db.execute("SELECT df FROM terms WHERE term = ?", (term,)).fetchone()
                 self._idfs[term] = _idf(n, got[0] if got else 0)
@@ -299,50 +303,49 @@ class BM25Index:
         """The n best (chunk id, score) with a positive score, best first (ties: older chunk
         first); `allowed` restricts them to those documents."""
         with self._lock:
-            chunks, mean_length = self._stats()
+            chunks, mean_length, size = self._stats()
             if not query_tokens or not chunks or n <= 0:
                 return []
-            size = int(self._db.execute("SELECT max(id) FROM chunks").fetchone()[0]) + 1
+            counts = Counter(query_tokens)
+            parts = self._parts_of(list(counts), mean_length)
             scores = np.zeros(size, dtype=np.float32)
-            for term, times in Counter(query_tokens).items():
-                self._score_term(term, times, chunks, mean_length, scores)
+            for term, times in counts.items():
+                ids, part = parts[term]
+                if len(ids):
+                    scores[ids] += np.float32(times * _idf(chunks, len(ids))) * part
             if allowed is not None:
                 scores[~self._mask(allowed, size)] = 0.0
             best = np.flatnonzero(scores > 0)
             if len(best) > n:
                 best = best[np.argpartition(-scores[best], n - 1)[:n]]
             best = best[np.lexsort((best, -scores[best]))]
-            ids = self._chunk_ids(best.tolist())
-            return [(ids[i], float(scores[i])) for i in best.tolist()]
+            names = self._chunk_ids(best.tolist())
+            return [(names[i], float(scores[i])) for i in best.tolist()]
 
-    def _score_term(self, term: str, times: int, chunks: int, mean_length: float,
-                    scores: np.ndarray) -> None:
-        ids, part = self._term_part(term, mean_length)
-        if len(ids):
-            scores[ids] += np.float32(times * _idf(chunks, len(ids))) * part
-
-    def _term_part(self, term: str, mean_length: float) -> tuple[np.ndarray, np.ndarray]:
-        """A term's row ids and tf part tf / (tf + k1 (1 - b + b len / mean len)), kept for
-        the most recently asked terms until the next write (which moves the mean length)."""
-        if term in self._parts:
-            self._parts.move_to_end(term)
-            return self._parts[term]
-        blocks = self._db.execute("SELECT ids, tfs, lens FROM postings WHERE term = ?",
-                                  (term,)).fetchall()
-        if not blocks:
-            return np.empty(0, _ID), np.empty(0, np.float32)
-        ids, tfs, lens = (np.concatenate(c) for c in zip(*(_unpack(b) for b in blocks),
-                                                          strict=True))
-        tf = tfs.astype(np.float32)
-        part = tf / (tf + np.float32(K1) * (np.float32(1 - B) + np.float32(B / mean_length)
-                                             * lens.astype(np.float32)))
-        ids = ids.astype(np.intp)  # what fancy indexing wants: not converted on every query
-        self._parts[term] = ids, part
-        self._kept += len(ids)
-        while self._kept > KEPT_POSTINGS and len(self._parts) > 1:
+    def _parts_of(self, terms: list[str], mean_length: float) -> dict[str, _Part]:
+        """Each term's row ids and tf part tf / (tf + k1 (1 - b + b len / mean len)); those of
+        recently asked terms are kept until the next write (which moves the mean length), the
+        others read in one query."""
+        out = {}
+        for term in terms:
+            if term in self._parts:
+                self._parts.move_to_end(term)
+                out[term] = self._parts[term]
+        missing = [t for t in terms if t not in out]
+        if not missing:
+            return out
+        blocks: dict[str, list[Sequence[bytes]]] = {t: [] for t in missing}
+        for term, *packed in self._db.execute(
+                "SELECT term, ids, tfs, lens FROM postings WHERE term IN "
+                "(SELECT value FROM json_each(?))", (_json(missing),)):
+            blocks[term].append(packed)
+        for term, rows in blocks.items():
+            out[term] = self._parts[term] = _tf_part(rows, mean_length)
+            self._kept += max(1, len(out[term][0]))
+        while self._kept > KEPT_POSTINGS and len(self._parts) > len(terms):
             _, (old, _) = self._parts.popitem(last=False)
-            self._kept -= len(old)
-        return ids, part
+            self._kept -= max(1, len(old))
+        return out
 
     def _mask(self, allowed: set[str], size: int) -> np.ndarray:
         mask = np.zeros(size, dtype=bool)
@@ -368,6 +371,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
+    db.execute(f"PRAGMA cache_size = -{CACHE_KB}")
     db.executescript(_SCHEMA)
     return db
 
@@ -387,6 +391,16 @@ def _json(terms: Iterable[str]) -> str:
 
 def _packed(code: str, values: list[int]) -> bytes:
     return array(code, values).tobytes()
+
+
+def _tf_part(blocks: list[Sequence[bytes]], mean_length: float) -> _Part:
+    if not blocks:
+        return np.empty(0, np.intp), np.empty(0, np.float32)
+    ids, tfs, lens = (np.concatenate(c) for c in zip(*(_unpack(b) for b in blocks), strict=True))
+    tf = tfs.astype(np.float32)
+    part = tf / (tf + np.float32(K1) * (np.float32(1 - B) + np.float32(B / mean_length)
+                                         * lens.astype(np.float32)))
+    return ids.astype(np.intp), part  # intp: what fancy indexing wants, not converted per query
 
 
 def _unpack(packed: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
