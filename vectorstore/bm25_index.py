@@ -1,11 +1,10 @@
 """The BM25 side index: an inverted index of jieba tokens in SQLite, changed a document at a time.
 
 Every chunk gets a row id (increasing, never reused); a document's chunks get consecutive ones.
-A term's postings are blocks of up to BLOCK entries in row-id order, each block three packed
-arrays (row ids, term frequencies, chunk lengths). Adding a document appends to the last block
-of each of its terms; removing one rewrites only the blocks that hold its row-id range. Either
-way the rows touched grow with the document, not with the store, and no per-store cache is
-rewritten.
+A term's postings are blocks in row-id order (vectorstore/postings.py). Adding a document
+appends to the last block of each of its terms; removing one rewrites only the blocks that hold
+its row-id range. Either way the rows touched grow with the document, not with the store, and
+no per-store cache is rewritten.
 
 A search reads the blocks of the query's terms and scores them in numpy with the BM25 of the
 bm25s index this replaces (its "lucene" variant, k1 1.5, b 0.75): idf = ln(1 + (N - df + 0.5) /
@@ -18,11 +17,9 @@ write is one transaction the caller may keep open until its own commit point has
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
-from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,16 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
+from vectorstore import postings as postings_format
+from vectorstore.postings import U16, Columns, Part, as_json, tf_part
+
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 K1, B = 1.5, 0.75
-BLOCK = 1024  # postings per block: a write rewrites at most this many entries of a term
 CACHE_KB = 32_768  # SQLite's page cache, filled as blocks are read (a write reads last blocks)
 KEPT_POSTINGS = 2_000_000  # decoded postings of recent query terms kept in memory (12 B each)
-# Packed with array("I"/"H") in the machine's byte order, read back as these numpy types.
-_ID, _TF, _LEN = np.dtype("=u4"), np.dtype("=u2"), np.dtype("=u2")  # 8 bytes a posting
-_U16 = 65535  # term frequencies and chunk lengths are clipped here (a chunk is ~250 tokens)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS docs(doc_hash TEXT PRIMARY KEY, first INTEGER NOT NULL,
@@ -51,15 +47,7 @@ CREATE TABLE IF NOT EXISTS postings(term TEXT NOT NULL, first INTEGER NOT NULL,
     ids BLOB NOT NULL, tfs BLOB NOT NULL, lens BLOB NOT NULL,
     PRIMARY KEY (term, first)) WITHOUT ROWID;
 """
-_Part = tuple[np.ndarray, np.ndarray]  # a term's row ids and tf parts
 _TABLES = ("meta", "docs", "chunks", "terms", "postings")
-_LAST_BLOCKS = ("SELECT p.term, p.first, p.ids, p.tfs, p.lens FROM json_each(?) AS t "
-                "JOIN postings AS p ON p.term = t.value "
-                "AND p.first = (SELECT max(first) FROM postings WHERE term = t.value)")
-_RANGE_BLOCKS = ("SELECT p.term, p.first, p.ids, p.tfs, p.lens FROM json_each(?) AS t "
-                 "JOIN postings AS p ON p.term = t.value AND p.first BETWEEN coalesce("
-                 "(SELECT max(first) FROM postings WHERE term = t.value AND first <= ?), ?) "
-                 "AND ?")  # the block that may hold the range's first row id, and those after
 
 
 @dataclass(frozen=True)
@@ -78,7 +66,7 @@ class BM25Index:
         self._lock = threading.RLock()
         self._idfs: dict[str, float] = {}  # cleared on every write, ours or another process's
         self._counts: tuple[int, float, int] | None = None  # see _stats; likewise
-        self._parts: OrderedDict[str, _Part] = OrderedDict()  # see _parts_of; likewise
+        self._parts: OrderedDict[str, Part] = OrderedDict()  # see _parts_of; likewise
         self._kept = 0  # postings in self._parts (an unknown term counts 1)
         self._version = -1
         self._db = self._open()
@@ -183,7 +171,7 @@ class BM25Index:
             return sum(self._drop(db, h) for h in doc_hashes)
 
     def _insert(self, db: sqlite3.Connection, docs: Sequence[IndexedDoc]) -> int:
-        postings: dict[str, tuple[list[int], list[int], list[int]]] = {}
+        postings: dict[str, Columns] = {}
         chunks = length = 0
         for doc in docs:
             if db.execute("SELECT 1 FROM docs WHERE doc_hash = ?", (doc.doc_hash,)).fetchone():
@@ -194,79 +182,30 @@ class BM25Index:
                                       (cid,)).lastrowid or 0)
                 first = first or last
                 doc_length += len(tokens)
-                n = min(len(tokens), _U16)
+                n = min(len(tokens), U16)
                 for term, tf in Counter(tokens).items():
                     ids, tfs, lens = postings.get(term) or postings.setdefault(term, ([], [], []))
                     ids.append(last)
-                    tfs.append(tf if tf < _U16 else _U16)
+                    tfs.append(tf if tf < U16 else U16)
                     lens.append(n)
                     terms.add(term)
             db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?)",
                        (doc.doc_hash, first, last, doc_length, "\n".join(sorted(terms))))
             chunks, length = chunks + len(doc.chunks), length + doc_length
-        self._append(db, postings)
+        self.touched += postings_format.append(db, postings)
         _add_stats(db, chunks, length)
         return chunks
 
-    def _append(self, db: sqlite3.Connection,
-                postings: dict[str, tuple[list[int], list[int], list[int]]]) -> None:
-        """Add (row ids, tfs, lengths), all above each term's last row id, to the terms' last
-        blocks while they have room, then to new blocks."""
-        if not postings:
-            return
-        db.executemany("INSERT INTO terms VALUES (?, ?) ON CONFLICT(term) DO UPDATE "
-                       "SET df = df + excluded.df", ((t, len(p[0])) for t, p in postings.items()))
-        last = {row[0]: row[1:] for row in db.execute(_LAST_BLOCKS, (_json(postings),))}
-        updates, inserts = [], []
-        for term, (ids, tfs, lens) in postings.items():
-            start = 0
-            if term in last:
-                first, old_ids, old_tfs, old_lens = last[term]
-                start = min(max(0, BLOCK - len(old_ids) // _ID.itemsize), len(ids))
-                if start:
-                    updates.append((old_ids + _packed("I", ids[:start]),
-                                    old_tfs + _packed("H", tfs[:start]),
-                                    old_lens + _packed("H", lens[:start]), term, first))
-            for s in range(start, len(ids), BLOCK):
-                inserts.append((term, ids[s], _packed("I", ids[s:s + BLOCK]),
-                                _packed("H", tfs[s:s + BLOCK]), _packed("H", lens[s:s + BLOCK])))
-        db.executemany("UPDATE postings SET ids = ?, tfs = ?, lens = ? WHERE term = ? AND "
-                       "first = ?", updates)
-        db.executemany("INSERT INTO postings VALUES (?, ?, ?, ?, ?)", inserts)
-        self.touched += len(postings) + len(last) + len(updates) + len(inserts)
-
     def _drop(self, db: sqlite3.Connection, doc_hash: str) -> int:
-        """Remove a document's row-id range from the blocks of its terms. A term left with no
-        chunk keeps its row (df 0 scores as an unknown term does)."""
         row = db.execute("SELECT first, last, length, terms FROM docs WHERE doc_hash = ?",
                          (doc_hash,)).fetchone()
         if row is None:
             return 0
         lo, hi, length, terms = row
-        blocks = db.execute(_RANGE_BLOCKS, (_json(terms.split("\n") if terms else []), lo, lo,
-                                            hi)).fetchall()
-        updates, deletes, dropped = [], [], Counter[str]()
-        for term, first, *packed in blocks:
-            ids, tfs, lens = _unpack(packed)
-            keep = (ids < lo) | (ids > hi)
-            gone = len(ids) - int(keep.sum())
-            if not gone:
-                continue
-            dropped[term] += gone
-            if gone == len(ids):
-                deletes.append((term, first))
-            else:
-                updates.append((ids[keep].tobytes(), tfs[keep].tobytes(), lens[keep].tobytes(),
-                                term, first))
-        db.executemany("UPDATE postings SET ids = ?, tfs = ?, lens = ? WHERE term = ? AND "
-                       "first = ?", updates)
-        db.executemany("DELETE FROM postings WHERE term = ? AND first = ?", deletes)
-        db.executemany("UPDATE terms SET df = df - ? WHERE term = ?",
-                       ((n, t) for t, n in dropped.items()))
+        self.touched += postings_format.cut(db, terms.split("\n") if terms else [], lo, hi)
         db.execute("DELETE FROM chunks WHERE id BETWEEN ? AND ?", (lo, hi))
         db.execute("DELETE FROM docs WHERE doc_hash = ?", (doc_hash,))
         _add_stats(db, -(hi - lo + 1), -length)
-        self.touched += len(blocks) + len(updates) + len(deletes) + len(dropped)
         return hi - lo + 1
 
     # --- reading ------------------------------------------------------------------------------
@@ -322,7 +261,7 @@ class BM25Index:
             names = self._chunk_ids(best.tolist())
             return [(names[i], float(scores[i])) for i in best.tolist()]
 
-    def _parts_of(self, terms: list[str], mean_length: float) -> dict[str, _Part]:
+    def _parts_of(self, terms: list[str], mean_length: float) -> dict[str, Part]:
         """Each term's row ids and tf part tf / (tf + k1 (1 - b + b len / mean len)); those of
         recently asked terms are kept until the next write (which moves the mean length), the
         others read in one query."""
@@ -337,10 +276,10 @@ class BM25Index:
         blocks: dict[str, list[Sequence[bytes]]] = {t: [] for t in missing}
         for term, *packed in self._db.execute(
                 "SELECT term, ids, tfs, lens FROM postings WHERE term IN "
-                "(SELECT value FROM json_each(?))", (_json(missing),)):
+                "(SELECT value FROM json_each(?))", (as_json(missing),)):
             blocks[term].append(packed)
         for term, rows in blocks.items():
-            out[term] = self._parts[term] = _tf_part(rows, mean_length)
+            out[term] = self._parts[term] = tf_part(rows, mean_length, K1, B)
             self._kept += max(1, len(out[term][0]))
         while self._kept > KEPT_POSTINGS and len(self._parts) > len(terms):
             _, (old, _) = self._parts.popitem(last=False)
@@ -383,26 +322,3 @@ def _add_stats(db: sqlite3.Connection, chunks: int, length: int) -> None:
 
 def _idf(n: int, df: int) -> float:
     return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
-
-
-def _json(terms: Iterable[str]) -> str:
-    return json.dumps(list(terms), ensure_ascii=False)
-
-
-def _packed(code: str, values: list[int]) -> bytes:
-    return array(code, values).tobytes()
-
-
-def _tf_part(blocks: list[Sequence[bytes]], mean_length: float) -> _Part:
-    if not blocks:
-        return np.empty(0, np.intp), np.empty(0, np.float32)
-    ids, tfs, lens = (np.concatenate(c) for c in zip(*(_unpack(b) for b in blocks), strict=True))
-    tf = tfs.astype(np.float32)
-    part = tf / (tf + np.float32(K1) * (np.float32(1 - B) + np.float32(B / mean_length)
-                                         * lens.astype(np.float32)))
-    return ids.astype(np.intp), part  # intp: what fancy indexing wants, not converted per query
-
-
-def _unpack(packed: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    ids, tfs, lens = packed
-    return np.frombuffer(ids, _ID), np.frombuffer(tfs, _TF), np.frombuffer(lens, _LEN)

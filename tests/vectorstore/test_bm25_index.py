@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-import vectorstore.bm25_index as bm25_index
+import vectorstore.postings as postings
 from vectorstore.bm25_index import BM25Index, IndexedDoc
 from vectorstore.tokenize import Tokenizer
 
@@ -72,7 +72,7 @@ def corpus():
 
 
 def test_rankings_equal_the_reference_bm25(tmp_path, corpus, monkeypatch):
-    monkeypatch.setattr(bm25_index, "BLOCK", 8)  # many blocks per term, as in a large store
+    monkeypatch.setattr(postings, "BLOCK", 8)  # many blocks per term, as in a large store
     index = BM25Index(tmp_path / "bm25.sqlite", "t")
     index.add(corpus[:25])
     for doc in corpus[25:]:
@@ -88,7 +88,7 @@ def test_rankings_equal_the_reference_bm25(tmp_path, corpus, monkeypatch):
 
 def test_rankings_stay_equal_after_documents_are_removed_and_added(tmp_path, corpus,
                                                                   monkeypatch):
-    monkeypatch.setattr(bm25_index, "BLOCK", 8)
+    monkeypatch.setattr(postings, "BLOCK", 8)
     index = BM25Index(tmp_path / "bm25.sqlite", "t")
     index.add(corpus)
     gone = corpus[3:30:3]
@@ -122,7 +122,7 @@ def rows_touched(index: BM25Index, write) -> int:  # noqa: ANN001
 
 
 def test_adding_or_removing_a_document_touches_rows_in_proportion_to_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(bm25_index, "BLOCK", 16)
+    monkeypatch.setattr(postings, "BLOCK", 16)
     rng = random.Random(5)
     small, large = (BM25Index(tmp_path / f"{n}.sqlite", "t") for n in ("small", "large"))
     base = [make_doc(rng, f"base{d}", 4) for d in range(30)]
