@@ -1,8 +1,12 @@
-"""Chroma access: a chunk collection (our own embeddings) and a document registry collection.
+"""Chroma access: a chunk collection (our own embeddings), a document registry collection, and
+a change log.
 
 The registry record of a document is its commit marker: chunks are written first, the record
 last, so a crash leaves at most orphan chunks, which `purge_orphans` removes. Readers only ever
-see chunks whose document record exists.
+see chunks whose document record exists. The registry's metadata holds the store generation,
+bumped by every committed write; the change log (`<collection>-changes`) lists, per generation,
+the documents that write added or removed, so other processes can bring their side indexes up
+to date by applying just those.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _PAGE = 2000
+CHANGES_KEPT = 1000  # generations of change log kept; an index further behind reads the registry
 
 
 class ChromaStore:
@@ -32,6 +37,8 @@ class ChromaStore:
         self.chunks = self._open_chunks()
         self.docs = self._client.get_or_create_collection(
             f"{settings.collection}-docs", metadata={"generation": 0}, embedding_function=None)
+        self.changes = self._client.get_or_create_collection(
+            f"{settings.collection}-changes", embedding_function=None)
 
     def _open_chunks(self):  # noqa: ANN202
         name = self.settings.collection
@@ -61,9 +68,31 @@ class ChromaStore:
         return int(meta.get("generation", 0))
 
     def bump_generation(self) -> int:
+        return self.commit_changes([])
+
+    def commit_changes(self, changes: list[tuple[str, str]]) -> int:
+        """Publish a write: log its (op "add"|"remove", doc hash) changes under the next
+        generation, then bump the generation, so a reader that sees the new generation finds
+        its entries. A document changed twice keeps its last change. Returns the generation."""
         gen = self.generation() + 1
+        last = {doc_hash: op for op, doc_hash in changes}
+        ids = [f"{gen}:{doc_hash}" for doc_hash in last]
+        metas = [{"generation": gen, "op": op, "doc_hash": h} for h, op in last.items()]
+        step = max(1, min(self._client.get_max_batch_size(), 5000))
+        for i in range(0, len(ids), step):
+            self.changes.upsert(ids=ids[i:i + step], embeddings=[[1.0]] * len(ids[i:i + step]),
+                                metadatas=metas[i:i + step])  # type: ignore[arg-type]
         self.docs.modify(metadata={"generation": gen})
+        if gen % 100 == 0:
+            self.changes.delete(where={"generation": {"$lte": gen - CHANGES_KEPT}})
         return gen
+
+    def changes_since(self, generation: int) -> list[tuple[int, str, str]]:
+        """(generation, op, doc hash) of every logged change after `generation`, oldest first."""
+        got = self.changes.get(where={"generation": {"$gt": generation}}, include=["metadatas"])
+        rows = [(int(m["generation"]), str(m["op"]), str(m["doc_hash"]))
+                for m in got["metadatas"] or []]
+        return sorted(rows, key=lambda row: row[0])
 
     # --- documents ----------------------------------------------------------------------------
     def records(self) -> list[DocRecord]:
@@ -100,6 +129,20 @@ class ChromaStore:
             docs = got["documents"] or [""] * len(ids)
             yield from zip(ids, docs, got["metadatas"] or [{}] * len(ids), strict=True)
             offset += len(ids)
+
+    def doc_chunks(self, doc_hashes: list[str]) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
+        """The stored chunks of a few documents as (id, body, metadata), in document order."""
+        out: dict[str, list[tuple[str, str, dict[str, Any]]]] = {h: [] for h in doc_hashes}
+        if not doc_hashes:
+            return out
+        got = self.chunks.get(where={"doc_hash": {"$in": doc_hashes}},
+                              include=["metadatas", "documents"])
+        for cid, body, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [],
+                                   strict=True):
+            out[str(meta["doc_hash"])].append((cid, body, dict(meta)))
+        for rows in out.values():
+            rows.sort(key=lambda row: row[0])  # "<hash>-<seq:05d>": id order is document order
+        return out
 
     def get_chunks(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         if not ids:

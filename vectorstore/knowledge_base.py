@@ -1,20 +1,22 @@
 """The knowledge base: Chroma chunks + document registry + BM25 side index, kept in step.
 
-Writers hold an exclusive lock file in the store folder; every committed change bumps the
-store generation, and a BM25 index built for another generation is rebuilt before use.
+Writers hold an exclusive lock file in the store folder. A document's BM25 postings are written
+in one index transaction that commits right after its registry record (the commit point), and a
+document leaves the index before its record goes, so the index never lists a document that is
+not committed. Every committed write logs its changes and bumps the store generation; a process
+that sees a new generation applies just those changes to its index (vectorstore.index_sync).
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from assistant.core.dates import date_number
 from assistant.core.errors import StoreError
@@ -30,10 +32,11 @@ from assistant.core.types import (
     indexed_text,
     seq_of,
 )
-from vectorstore.bm25_index import BM25Index
+from vectorstore.bm25_index import BM25Index, IndexedDoc
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embeddings.base import PolicyEmbeddings
 from vectorstore.hybrid import Ranked, fuse, rerank_by_sentence
+from vectorstore.index_sync import catch_up
 from vectorstore.tokenize import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -56,29 +59,44 @@ class KnowledgeBase:
         self.folder = Path(settings.store.path)
         self.index_folder = index_folder(settings.store)
         self.store = ChromaStore(settings.store, embeddings.identity, embeddings.dimension)
-        self.bm25 = BM25Index(self.index_folder / "bm25")
-        self._bm25_hashes = np.array([], dtype=object)
+        self.bm25 = BM25Index(self.index_folder / "lexical" / "bm25.sqlite",
+                              tokenizer.fingerprint())
         self._records: dict[str, DocRecord] | None = None
+        self._seen: int | None = None  # the generation whose registry self._records holds
+        self._synced: int | None = None  # the generation this process brought the index to
+        self._changes: list[tuple[str, str]] = []  # (op, doc hash) since the last commit()
         self.dirty = False  # uncommitted changes since the last commit()
 
     # --- writing ------------------------------------------------------------------------------
     @contextmanager
-    def write_lock(self, wait: bool = True) -> Iterator[None]:
-        """One writer at a time per store folder (a second ingest waits, or fails cleanly)."""
+    def _flock(self, wait: bool) -> Iterator[bool]:
+        """The store folder's writer lock; yields whether it was taken (False: busy, no wait)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(self.folder / ".write.lock", "w") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def write_lock(self, wait: bool = True) -> Iterator[None]:
+        """One writer at a time per store folder (a second ingest waits, or fails cleanly)."""
+        with self._flock(wait) as locked:
+            if not locked:
                 raise StoreError(f"another ingest is writing to {self.folder}; try again when it "
-                                 f"has finished") from None
+                                 f"has finished")
             try:
                 self._records = None
                 self._purge_orphans()
+                self._catch_up(self.store.generation())
                 yield
             finally:
                 self._records = None
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _purge_orphans(self) -> None:
         """Remove chunks a crashed write left behind. Committed documents hold exactly
@@ -93,9 +111,13 @@ class KnowledgeBase:
         """Store a document's chunks, then its record (the commit point)."""
         ids = [chunk_id(record.doc_hash, i) for i in range(len(chunks))]
         metas = [chunk_metadata(record, c, i) for i, c in enumerate(chunks)]
+        tokens = [self.tokenizer.tokens(indexed_text(record.title, c.heading, c.text))
+                  for c in chunks]
         self.store.add_chunks(ids, vectors, [c.text for c in chunks], metas)
-        self.store.put_record(record)
+        with self.bm25.adding([IndexedDoc(record.doc_hash, list(zip(ids, tokens, strict=True)))]):
+            self.store.put_record(record)  # the commit point; the index commits right after it
         self.records()[record.doc_hash] = record
+        self._changes.append(("add", record.doc_hash))
         self.dirty = True
 
     def link_source(self, doc_hash: str, source: str) -> None:
@@ -126,15 +148,22 @@ class KnowledgeBase:
                 self.store.put_record(record)
                 self.records()[record.doc_hash] = record
             else:
-                self.store.delete_record(record.doc_hash)  # uncommit first, then the chunks
+                self.bm25.remove([record.doc_hash])  # out of the index before it is uncommitted
+                self.store.delete_record(record.doc_hash)  # uncommit, then the chunks
                 self.store.delete_chunks(record.doc_hash)
                 del self.records()[record.doc_hash]
+                self._changes.append(("remove", record.doc_hash))
         return found
 
     def commit(self) -> None:
-        """Publish the changes: bump the generation and rebuild the BM25 side index."""
-        gen = self.store.bump_generation()
-        self._rebuild_bm25(gen)
+        """Publish the changes: log them, bump the generation, bring the index to it (this
+        process's own changes are in it already)."""
+        before = self.bm25.generation
+        gen = self.store.commit_changes(self._changes)
+        self._changes = []
+        if gen != before + 1:
+            self._records = None  # another process committed meanwhile: read what it did
+        self._catch_up(gen)
         self.dirty = False
 
     # --- reading ------------------------------------------------------------------------------
@@ -151,26 +180,35 @@ class KnowledgeBase:
         return self.bm25.idf(term)
 
     def ensure_bm25(self) -> None:
+        """Before a search: re-read the registry if the store moved, and bring the BM25 index to
+        the store's generation. While a writer holds the store folder, it does that instead and
+        the index is searched as it is (hits are limited to committed documents anyway)."""
         gen = self.store.generation()
-        if self.bm25.generation == gen:
+        if gen != self._seen:  # another process changed the store: re-read the registry
+            self._records, self._seen = None, gen
+        if gen == self._synced:
             return
-        self._records = None  # another process changed the store: re-read the registry too
-        if not (self.bm25.load() and self.bm25.generation == gen):
-            logger.info("bm25 index is stale, rebuilding generation=%s", gen)
-            self._rebuild_bm25(gen)
-        else:
-            self._index_hashes()
+        if self._synced is not None and self.bm25.generation == gen:
+            self._synced = gen  # a process sharing this index folder brought it here
+            return
+        with self._flock(wait=False) as locked:
+            if locked:
+                self._catch_up(gen)
 
-    def _index_hashes(self) -> None:
-        """The document of each BM25 row, for filter masks (chunk ids are '<doc hash>-<seq>')."""
-        self._bm25_hashes = np.array([doc_hash_of(i) for i in self.bm25.ids], dtype=object)
-
-    def _rebuild_bm25(self, gen: int) -> None:
-        committed = set(self.records())
-        chunks = ((cid, indexed_text(m.get("title", ""), m.get("heading", ""), body))
-                  for cid, body, m in self.store.iter_chunks() if m["doc_hash"] in committed)
-        self.bm25.rebuild(gen, chunks, self.tokenizer.tokens)
-        self._index_hashes()
+    def _catch_up(self, gen: int) -> None:
+        """Apply the changes up to `gen` to the index; the first time in a process, also check
+        it against the registry (heals a crash between a record and its index write)."""
+        report = catch_up(self.bm25, self.store, self.records(), self.tokenizer.tokens, gen,
+                          verify=self._synced is None)
+        self._synced = gen
+        if report.indexed or report.removed or report.compared:
+            logger.info("bm25 index at generation=%s: %d logged changes read, %d chunks "
+                        "indexed, %d chunks removed, compared with the registry: %s", gen,
+                        report.changes, report.indexed, report.removed, report.compared)
+        legacy = self.index_folder / "bm25"  # the bm25s index of earlier versions
+        if legacy.is_dir():
+            shutil.rmtree(legacy, ignore_errors=True)
+            logger.info("removed the bm25s index this one replaces folder=%s", legacy)
 
     def allowed_hashes(self, filters: SearchFilter) -> set[str] | None:
         """Documents a filter admits; None when there is no filter."""
@@ -203,7 +241,7 @@ class KnowledgeBase:
             return []
         fetch = max(cfg.fetch_k, k)
         tokens = self.tokenizer.tokens(query)
-        bm25 = self._bm25_ranked(tokens, fetch, allowed)
+        bm25 = self._bm25_ranked(tokens, fetch, allowed, committed)
         dense = self._dense_ranked(query, fetch, allowed, committed)
         fused = fuse([(bm25, cfg.bm25_weight), (dense, cfg.dense_weight)], cfg.rrf_k)[:fetch]
         stored = self.store.get_chunks([cid for cid, _ in fused])
@@ -212,11 +250,12 @@ class KnowledgeBase:
         fused = rerank_by_sentence(fused, texts, terms, self.bm25.idf, cfg.sentence_weight)[:k]
         return self._passages(fused, stored, bm25, dense)
 
-    def _bm25_ranked(self, tokens: list[str], n: int, allowed: set[str] | None) -> Ranked:
-        mask = None
-        if allowed is not None:
-            mask = np.isin(self._bm25_hashes, list(allowed))
-        return self.bm25.top(tokens, n, mask)
+    def _bm25_ranked(self, tokens: list[str], n: int, allowed: set[str] | None,
+                     committed: set[str] | None = None) -> Ranked:
+        hits = self.bm25.top(tokens, n, allowed)
+        if committed is None:
+            return hits
+        return [(cid, score) for cid, score in hits if doc_hash_of(cid) in committed]
 
     def _dense_ranked(self, query: str, n: int, allowed: set[str] | None,
                       committed: set[str]) -> Ranked:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -10,6 +11,7 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
+VERSION = 2  # bump when the rules below change: every lexical index is then rebuilt
 _KEEP = re.compile(r"[\w\u4e00-\u9fff]")
 STOPWORDS = frozenset(
     "的 了 和 与 及 以及 或 是 在 对 为 把 被 将 等 有 哪些 什么 怎么 如何 怎样 多少 哪个 哪 吗 呢 "
@@ -44,6 +46,16 @@ class Tokenizer:
                         logger.warning("user dictionary not found file=%s", path)
                 self._jieba = tok
         return self._jieba
+
+    def fingerprint(self) -> str:
+        """What decides the tokens: the rules' version and the dictionaries' contents. An index
+        built under another fingerprint would not match the queries' tokens."""
+        digest = hashlib.sha256(str(VERSION).encode())
+        digest.update((resources.files("vectorstore") / "policy_terms.txt").read_bytes())
+        path = Path(self._user_dict) if self._user_dict else None
+        if path is not None and path.is_file():
+            digest.update(path.read_bytes())
+        return f"{VERSION}:{digest.hexdigest()[:16]}"
 
     def tokens(self, text: str) -> list[str]:
         jieba = self._jieba or self._load()

@@ -53,7 +53,7 @@ def state(store: Path) -> tuple:
     records = sorted((r.doc_hash, r.chunks, tuple(sorted(Path(s).name for s in r.sources)))
                      for r in kb.records().values())
     chunk_ids = sorted(cid for cid, _, _ in kb.store.iter_chunks(include_docs=False))
-    return records, chunk_ids, sorted(kb.bm25.ids)
+    return records, chunk_ids, sorted(kb.bm25.chunk_ids())
 
 
 @pytest.fixture(scope="module")
