@@ -69,7 +69,7 @@ def test_each_knowledge_base_keeps_its_side_index_in_its_own_folder(two_kbs):
     store = Path(two_kbs.settings.store.path)
     other = two_kbs.for_kb("应急管理").kb
     assert other.index_folder == store / "kbs" / collection_id("应急管理")
-    assert (other.index_folder / "bm25").is_dir() and (store / "bm25").is_dir()
+    assert (other.index_folder / "lexical").is_dir() and (store / "lexical").is_dir()
     assert collection_id("应急管理").isascii()
 
 
