@@ -1,0 +1,228 @@
+"""Whether a requirement sentence is addressed to a target, and how (汇总).
+
+- **direct**: the target is the sentence's subject ("各企业要…", "由各社区负责…", "企业不得…"),
+  is listed as its 责任单位, or is the one the requirement is put to ("对企业员工提出要求");
+- **imposed**: a body 督促/要求/指导/引导/监督 the target to do it ("工信部门要督促企业落实
+  主体责任"): the target is the agent of the embedded obligation. 支持/帮助/鼓励/推动 the target,
+  or 指导 it to use a policy, is not this: there the target benefits;
+- **implicit**: the sentence names no subject, but the document, its section or the sentences
+  before it address the target: a letter or guide to it (title, salutation "各企业：", "本指引
+  适用于…学校", "对…医疗机构提出以下要求："), a heading or a lead-in naming it ("企业要做好以下
+  工作：一是…"), or the sentences after "企业要…" until another subject appears (the reader in
+  requirements.py carries that context).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.staff.patterns import ACTION, BEFORE_OBJECT, OBLIGATION, assigned_units
+from assistant.staff.targets import Mention, Target
+
+DIRECT, IMPOSED, IMPLICIT = "direct", "imposed", "implicit"
+KIND_LABELS = {DIRECT: "直接", IMPOSED: "督促", IMPLICIT: "隐含"}
+
+_CLAUSE_MARK = re.compile(r"[，,；;：:]")
+ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]+[是要、]|第[一二三四五六七八九十]+[，,、]|"
+                        r"[（(][一二三四五六七八九十\d]+[）)]|\d+\s*[.、．)）]|[、-])\s*")
+_IMPOSING = re.compile(r"督促|要求|指导|引导|监督|监管|责令|督导")
+_LEAD_VERB = re.compile(r"由|请|" + BEFORE_OBJECT.pattern)
+_MODIFIER_OF = re.compile(r"[）)]?(?:的|所在|所属|周边|附近|之间|内部的)")  # 企业的…, 企业所在市州
+_USES_POLICY = re.compile(r"^.{0,6}?(?:用好|用足|享受|申报|申请|争取|获得|利用|对接)")
+_PUT_TO = re.compile(r"^[^，。；]{0,12}?(?:提出|发出)[^，。；]{0,8}?(?:要求|倡议|呼吁)|^[^，。；]{0,4}呼吁")
+_OVERSEEN = re.compile(r"^[^，。；]{0,24}?的[^，。；]{0,8}?(?:监管|指导|监督|督促|督导|检查)")
+_PURPOSE = ("为", "以", "通过", "按照", "根据")
+_NEGATION = re.compile(r"不得|严禁|禁止|不要|不准|避免|防止")
+_PREAMBLE = re.compile(r"^(?:为了?|根据|按照)[^。；]*(?:制定|通知如下|如下|特此|现就|现将)")
+_PAST = re.compile(r"了(?![解])|已经|截至|截止目前|先后|此前")
+_PERMISSION = re.compile(r"可(?!能|靠|控|行)|可以|鼓励|提倡|倡导")
+
+
+@dataclass(frozen=True)
+class Addressed:
+    kind: str  # DIRECT, IMPOSED or IMPLICIT
+    mention: str  # the target as written (for implicit: as the context wrote it)
+
+
+def addressed(sentence: str, target: Target) -> Addressed | None:
+    """Direct or imposed, read from the sentence alone; None when it does not address the
+    target (or requires nothing of it)."""
+    mentions = target.mentions(sentence)
+    if not mentions or _PREAMBLE.match(sentence):
+        return None
+    assigned = target.mentions("、".join(assigned_units(sentence)))
+    if assigned:
+        return Addressed(DIRECT, assigned[0].text)
+    for mention in mentions:
+        kind = _role(sentence, mention)
+        if kind:
+            return Addressed(kind, mention.text)
+    return None
+
+
+def _role(sentence: str, mention: Mention) -> str | None:
+    lead = lead_of(sentence, mention.head)  # the clause before the head, modifiers included
+    rest = sentence[mention.end:]
+    verbs = _verb_chain(lead)
+    if verbs in (["与"], ["同"], ["和"]) and not _verb_chain(lead[:lead.rfind(verbs[0])]):
+        verbs = []  # "预检分诊与发热门诊，…应当…": joint subjects
+    if verbs and verbs[-1] in ("对", "向"):
+        if _PUT_TO.match(rest) and not _PAST.search(rest[:20]):
+            return DIRECT  # 对企业员工提出要求, 向…企业呼吁
+        return IMPOSED if _OVERSEEN.match(rest) else None  # 加强对医疗机构的监管
+    imposing = [i for i, v in enumerate(verbs) if _IMPOSING.fullmatch(v)]
+    if imposing:
+        purpose = any(v in _PURPOSE for v in verbs[:imposing[0]])
+        if purpose or _NEGATION.search(lead) or not rest.strip("，。；"):
+            return None
+        return None if _MODIFIER_OF.match(rest) or _USES_POLICY.match(rest) else IMPOSED
+    if verbs and verbs[-1] in ("由", "请"):
+        return DIRECT if OBLIGATION.search(rest) or "负责" in rest else None
+    if verbs or _MODIFIER_OF.match(rest):
+        return None
+    return DIRECT if _has_predicate(sentence, mention) else None
+
+
+def _verb_chain(lead: str) -> list[str]:
+    """The verbs (and prepositions) that govern a mention: the last one in its clause and those
+    joined to it by 和/、/及 ("指导和帮助企业", "支持、指导、督促…场所")."""
+    chain: list[str] = []
+    end = len(lead)
+    for match in reversed(list(_LEAD_VERB.finditer(lead))):
+        if chain and lead[match.end():end].strip("和、及与并") != "":
+            break
+        chain.insert(0, match.group(0))
+        end = match.start()
+    return chain
+
+
+def lead_of(sentence: str, start: int) -> str:
+    """The clause before a position, without its enumerator (一是, 3., （二）)."""
+    cut = 0
+    for match in _CLAUSE_MARK.finditer(sentence, 0, start):
+        cut = match.end()
+    return ENUMERATOR.sub("", sentence[cut:start]).strip()
+
+
+def _has_predicate(sentence: str, mention: Mention) -> bool:
+    """The mention is followed by what it must do: an obligation in its own clause or in the
+    next one before another subject ("企业复工复产前，必须…", "发热门诊，在诊疗流程上应当…"); or,
+    at the start of a numbered item, any predicate that is not a permission."""
+    clause_end = _CLAUSE_MARK.search(sentence, mention.end)
+    own = sentence[mention.end:clause_end.start() if clause_end else len(sentence)]
+    verb = OBLIGATION.search(own)
+    if verb and not _PERMISSION.search(own[:verb.start()]):
+        return True
+    if _PAST.search(own) or _PERMISSION.match(own):
+        return False
+    if clause_end:
+        after = _CLAUSE_MARK.split(sentence[clause_end.end():], maxsplit=1)[0]
+        verb = OBLIGATION.search(after)
+        if verb and verb.start() <= _NEXT_CLAUSE_LEAD and not other_subject(after):
+            return True
+    item = ENUMERATOR.match(sentence)
+    near = bool(item) and mention.head - item.end() <= _ITEM_SUBJECT_CHARS
+    return near and bool(ACTION.search(own))
+
+
+_NEXT_CLAUSE_LEAD = 12  # "在诊疗流程上应当": an adverbial before the obligation of the next clause
+_ITEM_SUBJECT_CHARS = 12
+
+
+# --- implicit: who the context addresses ------------------------------------------------------
+_SALUTATION = re.compile(r"^[^，。；：:\n]{2,80}[：:]\s*$")
+_ADDRESSED_KIND = re.compile(r"指引|指南|须知|规范|倡议|提示|守则|手册|方案|注意事项|要求|告知书|一封信")
+_LETTER = re.compile(r"^(?:致|告|给)")
+_TITLE_LEAD = re.compile(r"^.*?关于(?:印发|发布|转发|下发)?|^.*?(?:印发|发布)")
+_BENEFIT = re.compile(r"惠企|援企|助企|减免|补贴|纾困|稳岗|扶持政策|支持政策")
+_REQUIRED_OF = re.compile(r"对(.{2,160}?)[，,]?(?:提出|作出|做出)(?:如下|以下|几点)(?:要求|倡议|意见|提示)")
+_LIST_LEAD = re.compile(r"(?:以下|如下|下列|几点|措施|工作|要求)[^，。；]{0,8}[：:]\s*$")
+# a clause that starts with someone else as its subject: a body, residents, patients …
+_OTHER_SUBJECT = re.compile(
+    r"^(?P<before>[^，。；：]{0,16}?)(?:厅|局|委员会|委|办公室|政府|部门|机关|指挥部|领导小组|工作组|党委|党组|"
+    r"学生|家长|居民|群众|患者|公民|个人|旅客|市民|村民|游客|病人|消费者|纳税人|缴费人|参保人|各地|"
+    r"各级|我们)们?(?=要|应|须|将|必须|负责|牵头|会同|联合|按照|根据|对|在|于|和|、|及|与|等|，|可|已|均|"
+    r"都|也|还|不得|严禁|严格|加强|做好)")
+_ADVERBIAL = re.compile(r"^(?:对|在|按|根据|针对|为|凡|如|若|一旦|对于|经|结合|通过|围绕|以|从|自)")
+
+
+def document_mention(title: str, head_lines: list[str], target: Target) -> str:
+    """The target as a document addressed to it names it: a letter or a guide to it in the title
+    (致…企业的一封信, 中小学校和托幼机构防控指引), its salutation ("各企业：", "…教体局、市直学校："),
+    a scope sentence ("本指引适用于…") or "对…医疗机构…提出以下要求"; "" when it is not one."""
+    for line in [title, *head_lines]:
+        found = _addressing(line, target, is_title=line is title)
+        if found:
+            return found
+    return ""
+
+
+def _addressing(line: str, target: Target, is_title: bool) -> str:
+    mentions = target.mentions(line)
+    if not mentions:
+        return ""
+    if is_title:
+        rest = _TITLE_LEAD.sub("", line)
+        letter = _LETTER.match(rest)
+        guide = _ADDRESSED_KIND.search(line, mentions[0].end)
+        own = not _verb_chain(lead_of(rest, max(0, rest.find(mentions[0].text))))
+        return mentions[0].text if (letter or (guide and own)) and not _BENEFIT.search(
+            line) else ""
+    required = _REQUIRED_OF.search(line)
+    if required and target.mentions(required.group(1)):
+        return target.mentions(required.group(1))[0].text
+    if _SALUTATION.match(line) or "适用于" in line or "适用范围" in line:
+        return mentions[0].text
+    return ""
+
+
+def heading_topic(heading: str, target: Target) -> str:
+    """The target a heading is about ("三、社区防控策略及措施", "（二）企业防控要求"): named at its
+    start, governed by no verb; "" otherwise."""
+    bare = ENUMERATOR.sub("", heading)
+    for mention in target.mentions(bare):
+        if mention.start <= _TOPIC_CHARS and not _verb_chain(lead_of(bare, mention.head)):
+            return mention.text
+    return ""
+
+
+_TOPIC_CHARS = 12  # "街道（乡镇）和社区（村）": joint topics
+
+
+def required_of(sentence: str, target: Target) -> str:
+    """“现对…医疗机构…提出以下要求：” — the target the rest of the document is addressed to."""
+    return _addressing(sentence, target, is_title=False) if _REQUIRED_OF.search(sentence) else ""
+
+
+def is_requirement(sentence: str) -> bool:
+    """Requires something: an obligation word not under 可/鼓励 (a permission), not narrated."""
+    verb = OBLIGATION.search(sentence)
+    if verb is None or _PAST.search(sentence[:12]) or _PREAMBLE.match(sentence):
+        return False
+    return not _PERMISSION.search(ENUMERATOR.sub("", sentence[:verb.start()]))
+
+
+def has_subject(sentence: str) -> bool:
+    """Some clause starts with a subject of its own (a body, residents, patients, 我们 …): the
+    sentence is not the previous subject's."""
+    for clause in _CLAUSE_MARK.split(ENUMERATOR.sub("", sentence)):
+        if other_subject(clause.strip()):
+            return True
+    return False
+
+
+def other_subject(clause: str) -> bool:
+    """The clause starts with someone as its subject (no verb or preposition before it)."""
+    if not clause or _ADVERBIAL.match(clause):
+        return False
+    found = _OTHER_SUBJECT.match(clause)
+    if not found:
+        return False
+    before = found.group("before")
+    return not (_LEAD_VERB.search(before) or OBLIGATION.search(before))
+
+
+def ends_list_lead(sentence: str) -> bool:
+    """“…做好以下工作：” — the numbered items after it continue the sentence's subject."""
+    return bool(_LIST_LEAD.search(sentence))

@@ -1,0 +1,169 @@
+"""汇总: what the stored documents require of one target (企业, 乡镇, 医疗机构, 市发改委 …).
+
+Every requirement sentence (the task rules' verbs: 要/必须/确保/力争/不得 …, plus 应/须/务必/严格)
+that is addressed to the target — as its subject or 责任单位, imposed on it by a body that
+督促/要求/指导 it, or implied by a document, section or lead-in addressed to it (addressee.py) —
+grouped by document, newest first, current versions only unless asked, repealed ones marked.
+A row quotes its sentence verbatim and cites the passage (chunk) it stands in.
+"""
+
+from __future__ import annotations
+
+import re
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.core.text import split_sentences
+from assistant.core.types import Passage
+from assistant.staff.addressee import (
+    DIRECT,
+    ENUMERATOR,
+    IMPLICIT,
+    Addressed,
+    addressed,
+    document_mention,
+    ends_list_lead,
+    has_subject,
+    heading_topic,
+    is_requirement,
+    required_of,
+)
+from assistant.staff.patterns import ACTION, OBLIGATION, deadline_in, responsible_units
+from assistant.staff.targets import Target
+
+_HEAD_LINES = 8
+_MIN_ITEM_CHARS = 8
+_TITLE_CHARS = 16
+_TITLE_LINE = re.compile(r"^[^，,。；;：:]{6,60}$")
+_COLON = re.compile(r"[：:](?!\s*$)")  # a colon with the list after it on the same line
+_RULE_IN_HEADING = re.compile(OBLIGATION.pattern + r"|指导|要求|引导|监督")
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    """One requirement of the target: the sentence verbatim, how it is addressed, who else is
+    responsible, by when, and the passage it stands in."""
+
+    requirement: str
+    kind: str  # direct | imposed | implicit
+    target: str  # the target as written (for implicit ones: as the context wrote it)
+    units: tuple[str, ...]
+    due_text: str
+    passage: Passage
+
+
+@dataclass
+class _Reader:
+    """Reads one document in order, carrying who its sentences are addressed to."""
+
+    target: Target
+    document: str = ""  # the target as a document addressed to it names it
+    section: str = ""  # as the current heading names it
+    carry: str = ""  # as the previous sentence of the paragraph named it (its subject)
+    list_lead: str = ""  # as a lead-in "企业要做好以下工作：" named it, for the items after it
+    other: bool = False  # the paragraph has moved on to another subject
+    colon: str = ""  # "各校要切实做到：A；B；C；" — the items after the colon, to the line's end
+    title_line: str = ""  # the previous line when it may be the first half of a title
+    rows: list[RequirementRow] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def passage(self, passage: Passage) -> None:
+        self.section = self._section(passage)
+        for line in passage.text.splitlines():
+            self._title(line.strip())
+            if self.list_lead and not ENUMERATOR.match(line):
+                self.list_lead = ""
+            self.carry, self.other, self.colon = self.list_lead, False, ""
+            for sentence in split_sentences(line):
+                self._sentence(sentence, passage)
+
+    def _section(self, passage: Passage) -> str:
+        for heading in reversed(passage.heading_path):
+            hit = addressed(heading, self.target)
+            if hit and hit.kind == DIRECT:
+                return hit.mention
+            if heading_topic(heading, self.target):
+                return heading_topic(heading, self.target)
+        return ""
+
+    def _title(self, line: str) -> None:
+        """A title line (maybe broken in two) of a guide or letter to the target, e.g. the
+        attachment a notice prints after its 落款: the rest of the document is addressed to it."""
+        if not _TITLE_LINE.match(line):
+            self.title_line = ""
+            return
+        for candidate in (line, self.title_line + line):
+            found = document_mention(candidate, [], self.target)
+            if found:
+                self.document = found
+        self.title_line = line
+
+    def _sentence(self, sentence: str, passage: Passage) -> None:
+        self.document = required_of(sentence, self.target) or self.document
+        hit = addressed(sentence, self.target)
+        if hit is not None and _is_heading(sentence, passage) and not _RULE_IN_HEADING.search(
+                sentence):
+            hit = None  # "（二）社区疫情划分。": a title naming the target, no requirement
+        if hit is not None:
+            self.carry = hit.mention if hit.kind == DIRECT else ""
+            self.other = hit.kind != DIRECT
+            if hit.kind == DIRECT and ends_list_lead(sentence):
+                self.list_lead = hit.mention
+            if hit.kind == DIRECT and _COLON.search(sentence):
+                self.colon = hit.mention
+            self._emit(sentence, hit, passage)
+            return
+        if self.colon and len(sentence) >= _MIN_ITEM_CHARS and not has_subject(sentence):
+            self._emit(sentence, Addressed(IMPLICIT, self.colon), passage)
+            return
+        if has_subject(sentence):
+            self.carry, self.other = "", True
+            return
+        context = self.carry or self.list_lead or (
+            "" if self.other else self.section or self.document)
+        if context and self._requires(sentence, passage):
+            self._emit(sentence, Addressed(IMPLICIT, context), passage)
+
+    def _requires(self, sentence: str, passage: Passage) -> bool:
+        """A requirement sentence, or a numbered item of a list addressed to the target."""
+        if _is_heading(sentence, passage):
+            return False
+        if not ENUMERATOR.match(sentence) or len(sentence) < _MIN_ITEM_CHARS:
+            return is_requirement(sentence)
+        if self.list_lead:
+            return True  # an item of "…做好以下工作：" is one of the things to do
+        return is_requirement(sentence) or bool(self.document and ACTION.search(sentence))
+
+    def _emit(self, sentence: str, hit: Addressed, passage: Passage) -> None:
+        if sentence in self.seen:  # chunk overlap repeats a sentence
+            return
+        self.seen.add(sentence)
+        units = tuple(u for u in responsible_units(sentence) if u != hit.mention)
+        self.rows.append(RequirementRow(sentence, hit.kind, hit.mention, units,
+                                        deadline_in(sentence), passage))
+
+
+def _is_heading(sentence: str, passage: Passage) -> bool:
+    """A heading of the passage, or a short numbered title line ("（二）严格落实防控措施。"); a
+    numbered item with a clause mark is an item, not a title."""
+    bare = sentence.rstrip("。；;")
+    if bare in (passage.title, *passage.heading_path):
+        return True
+    return bool(ENUMERATOR.match(bare)) and len(bare) <= _TITLE_CHARS and not re.search(
+        r"[，,；;]", bare)
+
+
+def document_requirements(passages: list[Passage], target: Target) -> list[RequirementRow]:
+    """The requirements one document (its passages in order) addresses to the target."""
+    if not passages:
+        return []
+    head = [line.strip() for line in passages[0].text.splitlines()[:_HEAD_LINES]]
+    reader = _Reader(target, document=document_mention(passages[0].title, head, target))
+    for passage in passages:
+        reader.passage(passage)
+    return reader.rows
+
+
+def direct_only(rows: list[RequirementRow]) -> list[RequirementRow]:
+    return [r for r in rows if r.kind == DIRECT]
