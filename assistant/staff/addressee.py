@@ -27,8 +27,12 @@ _CLAUSE_MARK = re.compile(r"[，,；;：:]")
 ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]+[是要、]|第[一二三四五六七八九十]+[，,、]|"
                         r"[（(][一二三四五六七八九十\d]+[）)]|\d+\s*[.、．)）]|[、-])\s*")
 _IMPOSING = re.compile(r"督促|要求|指导|引导|监督|监管|责令|督导")
+_SOFT = ("指导", "引导")  # these impose only a compliance duty (指导企业落实防控措施), not 复工/转产
+_COMPLIANCE = re.compile(r"落实|防控|防疫|主体责任|方案|预案|整改|制度|措施|消毒|排查|登记|检测|监测|"
+                         r"隔离|规范|安全|卫生|防护|报告")
 _LEAD_VERB = re.compile(r"由|请|" + BEFORE_OBJECT.pattern)
-_MODIFIER_OF = re.compile(r"[）)]?(?:的|所在|所属|周边|附近|之间|内部的)")  # 企业的…, 企业所在市州
+# 企业的…, 企业所在市州, 医院就诊时: the mention describes something else or a place
+_MODIFIER_OF = re.compile(r"[）)]?(?:的|所在|所属|周边|附近|之间|内部的|就诊|就医|看病|住院|门口)")
 _USES_POLICY = re.compile(r"^.{0,6}?(?:用好|用足|享受|申报|申请|争取|获得|利用|对接)")
 _PUT_TO = re.compile(r"^[^，。；]{0,12}?(?:提出|发出)[^，。；]{0,8}?(?:要求|倡议|呼吁)|^[^，。；]{0,4}呼吁")
 _OVERSEEN = re.compile(r"^[^，。；]{0,24}?的[^，。；]{0,8}?(?:监管|指导|监督|督促|督导|检查)")
@@ -76,6 +80,8 @@ def _role(sentence: str, mention: Mention) -> str | None:
         purpose = any(v in _PURPOSE for v in verbs[:imposing[0]])
         if purpose or _NEGATION.search(lead) or not rest.strip("，。；"):
             return None
+        if all(verbs[i] in _SOFT for i in imposing) and not _COMPLIANCE.search(rest):
+            return None
         return None if _MODIFIER_OF.match(rest) or _USES_POLICY.match(rest) else IMPOSED
     if verbs and verbs[-1] in ("由", "请"):
         return DIRECT if OBLIGATION.search(rest) or "负责" in rest else None
@@ -86,15 +92,30 @@ def _role(sentence: str, mention: Mention) -> str | None:
 
 def _verb_chain(lead: str) -> list[str]:
     """The verbs (and prepositions) that govern a mention: the last one in its clause and those
-    joined to it by 和/、/及 ("指导和帮助企业", "支持、指导、督促…场所")."""
-    chain: list[str] = []
-    end = len(lead)
-    for match in reversed(list(_LEAD_VERB.finditer(lead))):
-        if chain and lead[match.end():end].strip("和、及与并") != "":
+    joined to it by 和/、/及 ("指导和帮助企业", "支持、指导、督促…场所"). Verbs inside a relative
+    clause ("符合上岗要求的企业") govern nothing: before a 的, the chain starts at the first verb
+    ("支持受疫情影响的企业")."""
+    found = list(_LEAD_VERB.finditer(lead))
+    if not found:
+        return []
+    relative = lead.rfind("的")
+    if relative > found[-1].start():
+        return _joined(lead, found[:1] + found[1:], forward=True)
+    return _joined(lead, found, forward=False)
+
+
+def _joined(lead: str, found: list[re.Match[str]], forward: bool) -> list[str]:
+    """The run of verbs joined only by 和/、/及/与, from the first match (forward) or back from
+    the last one."""
+    ordered = found if forward else list(reversed(found))
+    chain = [ordered[0]]
+    for match in ordered[1:]:
+        left, right = (chain[-1], match) if forward else (match, chain[-1])
+        if lead[left.end():right.start()].strip("和、及与并") != "":
             break
-        chain.insert(0, match.group(0))
-        end = match.start()
-    return chain
+        chain.append(match)
+    chain.sort(key=lambda m: m.start())
+    return [m.group(0) for m in chain]
 
 
 def lead_of(sentence: str, start: int) -> str:
@@ -137,13 +158,14 @@ _LETTER = re.compile(r"^(?:致|告|给)")
 _TITLE_LEAD = re.compile(r"^.*?关于(?:印发|发布|转发|下发)?|^.*?(?:印发|发布)")
 _BENEFIT = re.compile(r"惠企|援企|助企|减免|补贴|纾困|稳岗|扶持政策|支持政策")
 _REQUIRED_OF = re.compile(r"对(.{2,160}?)[，,]?(?:提出|作出|做出)(?:如下|以下|几点)(?:要求|倡议|意见|提示)")
-_LIST_LEAD = re.compile(r"(?:以下|如下|下列|几点|措施|工作|要求)[^，。；]{0,8}[：:]\s*$")
+_LIST_LEAD = re.compile(r"(?:以下|如下|下列|几点|措施|工作|要求)[^，。；]{0,8}[：:。]?\s*$")
 # a clause that starts with someone else as its subject: a body, residents, patients …
 _OTHER_SUBJECT = re.compile(
     r"^(?P<before>[^，。；：]{0,16}?)(?:厅|局|委员会|委|办公室|政府|部门|机关|指挥部|领导小组|工作组|党委|党组|"
     r"学生|家长|居民|群众|患者|公民|个人|旅客|市民|村民|游客|病人|消费者|纳税人|缴费人|参保人|各地|"
     r"各级|我们)们?(?=要|应|须|将|必须|负责|牵头|会同|联合|按照|根据|对|在|于|和|、|及|与|等|，|可|已|均|"
     r"都|也|还|不得|严禁|严格|加强|做好)")
+_BY_SOMEONE = re.compile(r"^由[^，。；]{1,16}?(?:负责|牵头|组织|安排|承担|统筹)")
 _ADVERBIAL = re.compile(r"^(?:对|在|按|根据|针对|为|凡|如|若|一旦|对于|经|结合|通过|围绕|以|从|自)")
 
 
@@ -213,16 +235,44 @@ def has_subject(sentence: str) -> bool:
 
 
 def other_subject(clause: str) -> bool:
-    """The clause starts with someone as its subject (no verb or preposition before it)."""
-    if not clause or _ADVERBIAL.match(clause):
+    """The clause starts with someone as its subject: a body or residents named before any
+    verb, or any noun phrase right before 要/应/必须 that is neither a time or place phrase
+    (疫情期间要…) nor the target's own staff (教师要…, 员工须…)."""
+    if not clause:
+        return False
+    if _BY_SOMEONE.match(clause):
+        return True  # "由市卫健委负责…", "由各区负责接回…"
+    if _ADVERBIAL.match(clause):
         return False
     found = _OTHER_SUBJECT.match(clause)
-    if not found:
+    if found and not (_LEAD_VERB.search(found.group("before"))
+                      or OBLIGATION.search(found.group("before"))):
+        return True
+    modal = _NP_MODAL.match(clause)
+    if not modal:
         return False
-    before = found.group("before")
-    return not (_LEAD_VERB.search(before) or OBLIGATION.search(before))
+    phrase = modal.group("np")
+    if not _ACTOR.search(phrase) or _STAFF.search(phrase) or ENUMERATOR.match(phrase):
+        return False
+    return not (_LEAD_VERB.search(phrase) or OBLIGATION.search(phrase) or _SETTING.search(phrase))
 
 
-def ends_list_lead(sentence: str) -> bool:
-    """“…做好以下工作：” — the numbered items after it continue the sentence's subject."""
-    return bool(_LIST_LEAD.search(sentence))
+_NP_MODAL = re.compile(r"^(?P<np>[^，。；：、“”]{2,16}?)(?:要|应当|应(?![对急用变收届邀聘运有该缴付纳享得])|"
+                       r"必须|须|负责|不得|严禁|务必)")
+# a phrase of time, place, manner or degree before a modal, not a subject
+_SETTING = re.compile(r"(?:时|后|後|前|期间|中|内|上|下|日|天|月|年|起|同时|方面|基础上|情况下|过程|"
+                      r"阶段|之际|期)$|^(?:同时|切实|进一步|及时|立即|必要时|特别|尤其|还|也|都|均|并|"
+                      r"更|一定|坚决|务必|全面|严格|重点|主要|首先|其次|此外|另外|原则上|一律|凡|"
+                      r"如|若|一旦|每)")
+# what an actor's name ends with (施工总承包单位, 污水处理厂, 家庭成员, 疑似人员 …)
+_ACTOR = re.compile(r"(?:人员|单位|者|人|家属|成员|厂|公司|站|组|队|中心|协会|商会|机构)$")
+# the target's own people: their duties in a document addressed to the target are its duties
+_STAFF = re.compile(r"员工|职工|教师|教职|医务人员|医护人员|工作人员|从业人员|作业人员|经营人员|"
+                    r"监督员|负责人|管理人员|安全员|值班人员|保洁人员|厨师|门卫|保安")
+
+
+def ends_list_lead(sentence: str, colon_only: bool = False) -> bool:
+    """“…做好以下工作：” (or “…做好以下防控措施。” closing its line) — the numbered items after it
+    continue the sentence's subject."""
+    found = _LIST_LEAD.search(sentence)
+    return bool(found) and not (colon_only and not found.group(0).rstrip().endswith(("：", ":")))

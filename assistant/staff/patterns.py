@@ -33,7 +33,7 @@ ACTION = re.compile(STRONG.pattern + r"|推行|实施|开展|建立|完成|实�
 _LIST_SEP = re.compile(r"[、，,](?![^（(]*[）)])")  # not the 、 of 各县（市、区）
 # a sentence that requires something of someone (汇总): STRONG, and 应/须/务必/严格/督促 …
 OBLIGATION = re.compile(STRONG.pattern + r"|应(?![对急用变收届邀聘运有该缴付纳享得])|须(?!知)|务必|严格|督促|"
-                        r"禁止|不准|杜绝|一律|做好|落实|坚持|加强|抓好|切实")
+                        r"禁止|不准|杜绝|一律|做好|落实|坚持|加强|抓好|切实|方可")
 # words before a noun that make it an object, a beneficiary or a place, not a subject (the
 # one-character prepositions guarded against the words they are part of: 经营, 同时, 使用 …)
 BEFORE_OBJECT = re.compile(
@@ -43,7 +43,7 @@ BEFORE_OBJECT = re.compile(
     r"发挥|告知|通过|(?<![可所予加])以(?![上下内外及便后前来为])|让|使(?!用)|将(?![于来])|把|"
     r"从(?![业事])|走访|联系|举办|召开|开展|实施|出台|印发|发放|减免|补贴|奖励|安排|核查|检查|排查|"
     r"聚焦|对接|了解|关心|关注|覆盖|惠及|涉及|坚持|允许|吸引|缓解|减轻|降低|减少|返还|退还|免收|"
-    r"享受|进入|进驻|派驻|深入|入驻|(?<![存现所实正])在|(?<![关对由属位等基鉴])于|除|被|"
+    r"享受|进入|进驻|派驻|深入|入驻|(?<![存现所实正])在|(?<![关对由属位等基鉴])于|除|被|经(?![营济费销过验常])|去(?![年除世向])|前往|送往|转诊|"
     r"(?<!原)因(?![此素])|统筹|调度|指挥|调查|回应|处理|建立|确定|分类|筛选|认定|评选|公布|明确|配合|"
     r"参照|属于|成为|联合|会同|责令|督导")
 RESPONSIBLE_VERB = re.compile(r"(?<![重主需纲])要(?![素求点件闻])|负责|牵头|必须|应当|确保|配合")

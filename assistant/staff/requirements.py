@@ -108,8 +108,8 @@ class _Reader:
         if hit is not None:
             self.carry = hit.mention if hit.kind == DIRECT else ""
             self.other = hit.kind != DIRECT
-            if hit.kind == DIRECT and ends_list_lead(sentence):
-                self.list_lead = hit.mention
+            if ends_list_lead(sentence, colon_only=hit.kind != DIRECT):
+                self.list_lead = hit.mention  # the numbered items after it are the target's
             if hit.kind == DIRECT and _COLON.search(sentence):
                 self.colon = hit.mention
             self._emit(sentence, hit, passage)
