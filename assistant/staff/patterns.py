@@ -48,14 +48,30 @@ BEFORE_OBJECT = re.compile(
     r"参照|属于|成为|联合|会同|责令|督导")
 RESPONSIBLE_VERB = re.compile(r"(?<![重主需纲])要(?![素求点件闻])|负责|牵头|必须|应当|确保|配合")
 
-_MONTH = r"(?:20\d\d年|明年|今年)?(?:每年)?\d{1,2}月(?:\d{1,2}日)?(?:底|末|中旬|上旬|下旬)?前"
+# time nodes (时限), most specific first: deadline_in picks from the first tier that has one, the
+# deadline calendar (deadlines.py) reads every one of them
+_CN = "一二三四五六七八九十"
+NUMBER = rf"(?:\d+|[{_CN}百两〇零]+)"  # 30, 三十, 两
+_YEAR = r"(?:20\d\d|19\d\d)年"
+_MD = rf"(?:\d{{1,2}}|[{_CN}]{{1,3}})月(?:(?:\d{{1,2}}|[{_CN}]{{1,3}})日)?"  # 3月, 3月5日, 三月五日
+_HOUR = r"(?:(?:上午|中午|下午|晚上?)?\d{1,2}(?:时|点)(?:\d{1,2}分)?)?"
+_MONTH = (rf"(?:{_YEAR}|明年|今年)?(?:每年)?{_MD}(?:底|末|中旬|上旬|下旬)?{_HOUR}(?:之?前|以前|为?止)"
+          rf"|(?:(?:延长|顺延|推迟|延迟|延)[至到]|截止(?:到|至)?|(?<![截自从直])至|(?<![自从达直])到)"
+          rf"(?:{_YEAR})?{_MD}(?:底|末)?{_HOUR}(?:之?前)?(?![起开])")
+_PERIOD = r"(?:上半年|下半年|第?[一二三四1-4]季度)"
 DEADLINES = (
     re.compile(_MONTH),
-    re.compile(r"(?:20\d\d年|今年|本年度?)?年底前|(?:到|至)?(?:今年|本年)年底|20\d\d年底|"
-               r"明年\d{0,2}月?(?:底)?前?|年内"),
-    re.compile(r"(?:到|至)20\d\d年(?:底)?|今年|全年|汛前|主?汛期"),
-    re.compile(r"长期坚持|持续推进|每年第.季度|每(?:年|半年|季度|月|周)|按季度"),
+    re.compile(rf"(?:{_YEAR}|今年|本年度?)?年底前|(?:到|至)?(?:今年|本年)年底|{_YEAR[:-1]}年底(?:前)?|"
+               rf"明年\d{{0,2}}月?(?:底)?前?|年内|(?:{_YEAR}|今年|本年)?{_PERIOD}(?:之?前|末|底|内)?"),
+    re.compile(rf"(?:到|至){_YEAR}(?:底)?|(?:力争|确保)(?:在)?[^，。；\d]{{0,4}}{_YEAR}(?![\d底])|"
+               rf"{_YEAR}前(?![\d两三四五六七八九十])|今年|全年|汛前|主?汛期"),
+    re.compile(r"长期坚持|持续推进|每年第.季度|每(?:年|半年|季度|月|周|日|天)|按季度|"
+               r"次(?:日|月)[^，。；]{0,8}?(?:前|内)"),
 )
+# a span: 30日内, 三个月内, 5个工作日内, with what it counts from when the sentence says so
+SPAN = re.compile(rf"(?:(?:自|从|在|于)?[^，。；]{{0,30}}?(?:之日起|之日|起|后|以后|之后)[，,]?\s*)?"
+                  rf"(?P<n>{NUMBER})\s*(?P<unit>个?工作日|个?小时|日|天|个?月|年|周)"
+                  r"(?:内|以内|之内|止|为限)")
 _MEASURE = r"(?:公里|千瓦|[个家项名场条人次户元亩座处台艘件套所天时分])"
 _QUANTITY = re.compile(rf"\d+(?:\.\d+)?\s*(?:[%％]|[万亿千百]?{_MEASURE}"
                        r"|[万亿千百]?[^\d，。；、]{0,3}?(?:以上|以内|以下))")
@@ -114,7 +130,7 @@ def deadline_in(sentence: str) -> str:
         return assigned.group(1).strip()
     specific = sorted((m.start(), m.group(0)) for p in DEADLINES[:2] for m in p.finditer(sentence))
     tiers = [[text for _, text in specific]]
-    tiers += [[m.group(0) for m in p.finditer(sentence)] for p in DEADLINES[2:]]
+    tiers += [[m.group(0) for m in p.finditer(sentence)] for p in (*DEADLINES[2:], SPAN)]
     for found in tiers:
         if found:
             return "、".join(list(dict.fromkeys(found))[:2])
