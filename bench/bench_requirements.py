@@ -1,7 +1,7 @@
 """汇总 quality and speed on ncp-dev, as Markdown tables.
 
-    .venv/bin/python bench/bench_requirements.py --store KB             # recall, gold precision, time
-    .venv/bin/python bench/bench_requirements.py --store KB --sample 12 # + rows to hand-check
+    .venv/bin/python bench/bench_requirements.py --store KB     # recall, gold precision
+    .venv/bin/python bench/bench_requirements.py --store KB --misses 企业 --half odd
 
 KB is a store holding ncp-dev (any embedder; `policyqa ingest ../shared/corpus/ncp-dev/docs
 --store KB`, POLICYQA_EMBEDDING__MODE=hash is enough here). The gold list
@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
-import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,14 +27,17 @@ _CLAUSE_MARK = re.compile(r"[，,；;：:]")
 ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]+[是要、]|第[一二三四五六七八九十]+[，,、]|"
                         r"[（(][一二三四五六七八九十\d]+[）)]|\d+\s*[.、．)）]|[、-])\s*")
 _IMPOSING = re.compile(r"督促|要求|指导|引导|监督|监管|责令|督导")
-_SOFT = ("指导", "引导")  # these impose only a compliance duty (指导企业落实防控措施), not 复工/转产
-_COMPLIANCE = re.compile(r"落实|防控|防疫|主体责任|方案|预案|整改|制度|措施|消毒|排查|登记|检测|监测|"
-                         r"隔离|规范|安全|卫生|防护|报告")
+# these impose only a compliance duty (指导企业落实防控措施), not 复工/转产
+_SOFT = ("指导", "引导")
+_COMPLIANCE = re.compile(r"落实|防控|防疫|主体责任|方案|预案|整改|制度|措施|消毒|排查|"
+                         r"登记|检测|监测|隔离|规范|安全|卫生|防护|报告")
 _LEAD_VERB = re.compile(r"由|请|" + BEFORE_OBJECT.pattern)
 # 企业的…, 企业所在市州, 医院就诊时: the mention describes something else or a place
-_MODIFIER_OF = re.compile(r"[）)]?(?:的|所在|所属|周边|附近|之间|内部的|就诊|就医|看病|住院|门口)")
+_MODIFIER_OF = re.compile(r"[）)]?(?:的|所在|所属|周边|附近|之间|内部的|就诊|就医|看病|"
+                          r"住院|门口)")
 _USES_POLICY = re.compile(r"^.{0,6}?(?:用好|用足|享受|申报|申请|争取|获得|利用|对接)")
-_PUT_TO = re.compile(r"^[^，。；]{0,12}?(?:提出|发出)[^，。；]{0,8}?(?:要求|倡议|呼吁)|^[^，。；]{0,4}呼吁")
+_PUT_TO = re.compile(r"^[^，。；]{0,12}?(?:提出|发出)[^，。；]{0,8}?(?:要求|倡议|呼吁)|"
+                     r"^[^，。；]{0,4}呼吁")
 _OVERSEEN = re.compile(r"^[^，。；]{0,24}?的[^，。；]{0,8}?(?:监管|指导|监督|督促|督导|检查)")
 _PURPOSE = ("为", "以", "通过", "按照", "根据")
 _NEGATION = re.compile(r"不得|严禁|禁止|不要|不准|避免|防止")
@@ -143,8 +146,9 @@ def _has_predicate(sentence: str, mention: Mention) -> bool:
         if verb and verb.start() <= _NEXT_CLAUSE_LEAD and not other_subject(after):
             return True
     item = ENUMERATOR.match(sentence)
-    near = bool(item) and mention.head - item.end() <= _ITEM_SUBJECT_CHARS
-    return near and bool(ACTION.search(own))
+    if item is None:
+        return False
+    return mention.head - item.end() <= _ITEM_SUBJECT_CHARS and bool(ACTION.search(own))
 
 
 _NEXT_CLAUSE_LEAD = 12  # "在诊疗流程上应当": an adverbial before the obligation of the next clause
@@ -153,11 +157,13 @@ _ITEM_SUBJECT_CHARS = 12
 
 # --- implicit: who the context addresses ------------------------------------------------------
 _SALUTATION = re.compile(r"^[^，。；：:\n]{2,80}[：:]\s*$")
-_ADDRESSED_KIND = re.compile(r"指引|指南|须知|规范|倡议|提示|守则|手册|方案|注意事项|要求|告知书|一封信")
+_ADDRESSED_KIND = re.compile(r"指引|指南|须知|规范|倡议|提示|守则|手册|方案|注意事项|要求|"
+                             r"告知书|一封信")
 _LETTER = re.compile(r"^(?:致|告|给)")
 _TITLE_LEAD = re.compile(r"^.*?关于(?:印发|发布|转发|下发)?|^.*?(?:印发|发布)")
 _BENEFIT = re.compile(r"惠企|援企|助企|减免|补贴|纾困|稳岗|扶持政策|支持政策")
-_REQUIRED_OF = re.compile(r"对(.{2,160}?)[，,]?(?:提出|作出|做出)(?:如下|以下|几点)(?:要求|倡议|意见|提示)")
+_REQUIRED_OF = re.compile(r"对(.{2,160}?)[，,]?(?:提出|作出|做出)(?:如下|以下|几点)"
+                          r"(?:要求|倡议|意见|提示)")
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|几点|措施|工作|要求)[^，。；]{0,8}[：:。]?\s*$")
 # a clause that starts with someone else as its subject: a body, residents, patients …
 _OTHER_SUBJECT = re.compile(
@@ -170,9 +176,10 @@ _ADVERBIAL = re.compile(r"^(?:对|在|按|根据|针对|为|凡|如|若|一旦|�
 
 
 def document_mention(title: str, head_lines: list[str], target: Target) -> str:
-    """The target as a document addressed to it names it: a letter or a guide to it in the title
-    (致…企业的一封信, 中小学校和托幼机构防控指引), its salutation ("各企业：", "…教体局、市直学校："),
-    a scope sentence ("本指引适用于…") or "对…医疗机构…提出以下要求"; "" when it is not one."""
+    """The target as a document addressed to it names it: a letter or a guide to it in the
+    title (致…企业的一封信, 中小学校和托幼机构防控指引), its salutation ("各企业：",
+    "…教体局、市直学校："), a scope sentence ("本指引适用于…") or "对…医疗机构…提出以下要求";
+    "" when it is not one."""
     for line in [title, *head_lines]:
         found = _addressing(line, target, is_title=line is title)
         if found:
@@ -257,12 +264,13 @@ def other_subject(clause: str) -> bool:
     return not (_LEAD_VERB.search(phrase) or OBLIGATION.search(phrase) or _SETTING.search(phrase))
 
 
-_NP_MODAL = re.compile(r"^(?P<np>[^，。；：、“”]{2,16}?)(?:要|应当|应(?![对急用变收届邀聘运有该缴付纳享得])|"
-                       r"必须|须|负责|不得|严禁|务必)")
+_NP_MODAL = re.compile(r"^(?P<np>[^，。；：、“”]{2,16}?)(?:要|应当|"
+                       r"应(?![对急用变收届邀聘运有该缴付纳享得])|必须|须|负责|不得|严禁|务必)")
 # a phrase of time, place, manner or degree before a modal, not a subject
-_SETTING = re.compile(r"(?:时|后|後|前|期间|中|内|上|下|日|天|月|年|起|同时|方面|基础上|情况下|过程|"
-                      r"阶段|之际|期)$|^(?:同时|切实|进一步|及时|立即|必要时|特别|尤其|还|也|都|均|并|"
-                      r"更|一定|坚决|务必|全面|严格|重点|主要|首先|其次|此外|另外|原则上|一律|凡|"
+_SETTING = re.compile(r"(?:时|后|後|前|期间|中|内|上|下|日|天|月|年|起|同时|方面|基础上|"
+                      r"情况下|过程|阶段|之际|期)$|^(?:同时|切实|进一步|及时|立即|必要时|特别|"
+                      r"尤其|还|也|都|均|并|更|一定|坚决|务必|全面|严格|重点|主要|首先|其次|此外|"
+                      r"另外|原则上|一律|凡|"
                       r"如|若|一旦|每)")
 # what an actor's name ends with (施工总承包单位, 污水处理厂, 家庭成员, 疑似人员 …)
 _ACTOR = re.compile(r"(?:人员|单位|者|人|家属|成员|厂|公司|站|组|队|中心|协会|商会|机构)$")
@@ -275,4 +283,6 @@ def ends_list_lead(sentence: str, colon_only: bool = False) -> bool:
     """“…做好以下工作：” (or “…做好以下防控措施。” closing its line) — the numbered items after it
     continue the sentence's subject."""
     found = _LIST_LEAD.search(sentence)
-    return bool(found) and not (colon_only and not found.group(0).rstrip().endswith(("：", ":")))
+    if found is None:
+        return False
+    return not colon_only or found.group(0).rstrip().endswith(("：", ":"))

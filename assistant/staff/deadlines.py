@@ -4,7 +4,8 @@ does not fix one. Never a guess.
 
 The readings, in the order they are tried (README "时限日历" lists them with examples):
 
-- R8 recurring (每日/每周/每月/每季度/每年3月31日前, 次日12时前, 次月十五日内): no date; the rule text.
+- R8 recurring (每日/每周/每月/每季度/每年3月31日前, 次日12时前, 次月十五日内): no date; the
+  rule text.
 - R1 a full date (2020年12月31日前, 延长至2020年5月31日, 至2020年6月30日): that date.
 - R2 year and month (2020年6月底前): the month's last day.
 - R3 month (and day) without a year (3月5日前, 9月底前, 今年2月底前): the document's year; the

@@ -32,8 +32,8 @@ ACTION = re.compile(STRONG.pattern + r"|推行|实施|开展|建立|完成|实�
                     r"提升|加快|加强|健全|完善|落实|部署|配备|发布|压缩|提高|组织")
 _LIST_SEP = re.compile(r"[、，,](?![^（(]*[）)])")  # not the 、 of 各县（市、区）
 # a sentence that requires something of someone (汇总): STRONG, and 应/须/务必/严格/督促 …
-OBLIGATION = re.compile(STRONG.pattern + r"|应(?![对急用变收届邀聘运有该缴付纳享得])|须(?!知)|务必|严格|督促|"
-                        r"禁止|不准|杜绝|一律|做好|落实|坚持|加强|抓好|切实|方可")
+OBLIGATION = re.compile(STRONG.pattern + r"|应(?![对急用变收届邀聘运有该缴付纳享得])|须(?!知)|"
+                        r"务必|严格|督促|禁止|不准|杜绝|一律|做好|落实|坚持|加强|抓好|切实|方可")
 # words before a noun that make it an object, a beneficiary or a place, not a subject (the
 # one-character prepositions guarded against the words they are part of: 经营, 同时, 使用 …)
 BEFORE_OBJECT = re.compile(
@@ -55,8 +55,10 @@ NUMBER = rf"(?:\d+|[{_CN}百两〇零]+)"  # 30, 三十, 两
 _YEAR = r"(?:20\d\d|19\d\d)年"
 _MD = rf"(?:\d{{1,2}}|[{_CN}]{{1,3}})月(?:(?:\d{{1,2}}|[{_CN}]{{1,3}})日)?"  # 3月, 3月5日, 三月五日
 _HOUR = r"(?:(?:上午|中午|下午|晚上?)?\d{1,2}(?:时|点)(?:\d{1,2}分)?)?"
-_MONTH = (rf"(?:{_YEAR}|明年|今年)?(?:每年)?{_MD}(?:底|末|中旬|上旬|下旬)?{_HOUR}(?:之?前|以前|为?止)"
-          rf"|(?:(?:延长|顺延|推迟|延迟|延)[至到]|截止(?:到|至)?|(?<![截自从直])至|(?<![自从达直])到)"
+_MONTH = (rf"(?:{_YEAR}|明年|今年)?(?:每年)?{_MD}(?:底|末|中旬|上旬|下旬)?{_HOUR}"
+          rf"(?:之?前|以前|为?止)"
+          rf"|(?:(?:延长|顺延|推迟|延迟|延)[至到]|截止(?:到|至)?|(?<![截自从直])至|"
+          rf"(?<![自从达直])到)"
           rf"(?:{_YEAR})?{_MD}(?:底|末)?{_HOUR}(?:之?前)?(?![起开])")
 _PERIOD = r"(?:上半年|下半年|第?[一二三四1-4]季度)"
 DEADLINES = (
@@ -69,7 +71,8 @@ DEADLINES = (
                r"次(?:日|月)[^，。；]{0,8}?(?:前|内)"),
 )
 # a span: 30日内, 三个月内, 5个工作日内, with what it counts from when the sentence says so
-SPAN = re.compile(rf"(?:(?:自|从|在|于)?[^，。；]{{0,30}}?(?:之日起|之日|起|后|以后|之后)[，,]?\s*)?"
+SPAN = re.compile(rf"(?:(?:自|从|在|于)?[^，。；]{{0,30}}?(?:之日起|之日|起|后|以后|之后)"
+                  rf"[，,]?\s*)?"
                   rf"(?P<n>{NUMBER})\s*(?P<unit>个?工作日|个?小时|日|天|个?月|年|周)"
                   r"(?:内|以内|之内|止|为限)")
 _MEASURE = r"(?:公里|千瓦|[个家项名场条人次户元亩座处台艘件套所天时分])"

@@ -10,12 +10,11 @@ A row quotes its sentence verbatim and cites the passage (chunk) it stands in.
 from __future__ import annotations
 
 import re
-
-import re
 from dataclasses import dataclass, field
 
 from assistant.core.text import split_sentences
-from assistant.core.types import Passage
+from assistant.core.types import Passage, SearchFilter
+from assistant.staff.across import Store, stored_documents
 from assistant.staff.addressee import (
     DIRECT,
     ENUMERATOR,
@@ -30,7 +29,7 @@ from assistant.staff.addressee import (
     required_of,
 )
 from assistant.staff.patterns import ACTION, OBLIGATION, deadline_in, responsible_units
-from assistant.staff.targets import Target
+from assistant.staff.targets import Target, make_target
 
 _HEAD_LINES = 8
 _MIN_ITEM_CHARS = 8
@@ -51,6 +50,27 @@ class RequirementRow:
     units: tuple[str, ...]
     due_text: str
     passage: Passage
+
+    @property
+    def unit(self) -> str:
+        """责任单位: the units the sentence names, else the target itself."""
+        return "、".join(self.units) or self.target
+
+
+@dataclass(frozen=True)
+class RequirementTable:
+    target: str  # as the user named it
+    family: str  # what it was read as (企业, 交通运输部门 …)
+    rows: tuple[RequirementRow, ...]
+    documents: int  # documents read
+    all_versions: bool = False
+
+    def by_document(self) -> list[tuple[Passage, list[RequirementRow]]]:
+        """The rows grouped by document, in the order of the rows (newest document first)."""
+        groups: dict[str, list[RequirementRow]] = {}
+        for row in self.rows:
+            groups.setdefault(row.passage.doc_hash, []).append(row)
+        return [(rows[0].passage, rows) for rows in groups.values()]
 
 
 @dataclass
@@ -165,5 +185,23 @@ def document_requirements(passages: list[Passage], target: Target) -> list[Requi
     return reader.rows
 
 
-def direct_only(rows: list[RequirementRow]) -> list[RequirementRow]:
-    return [r for r in rows if r.kind == DIRECT]
+def requirement_table(store: Store, target: str, filters: SearchFilter = SearchFilter(),
+                      all_versions: bool = False) -> RequirementTable:
+    """汇总 over the stored documents a filter admits (current versions unless all_versions)."""
+    wanted = make_target(target)
+    documents = stored_documents(store, filters, all_versions)
+    rows = [row for d in documents for row in document_requirements(d.passages, wanted)]
+    return RequirementTable(wanted.name, wanted.family, tuple(rows), len(documents), all_versions)
+
+
+_ACROSS = re.compile(r"(?:各|所有|全部|哪些|现行|历次|已收录的?)(?:文件|文档|政策|通知|规定)")
+_ASKED_OF = re.compile(r"对(?P<target>[^，。？?、]{2,20}?)(?:都|分别|共)?(?:提出|作出|规定|有)了?"
+                       r"(?:哪些|什么|何种|多少)?(?:要求|任务|规定|责任)")
+
+
+def summary_target(question: str) -> str:
+    """The target of a cross-document question (“各文件对企业提出了哪些要求？”), else ""."""
+    if not _ACROSS.search(question):
+        return ""
+    found = _ASKED_OF.search(question)
+    return found.group("target").strip() if found else ""

@@ -6,9 +6,9 @@ The synonyms come from a method, not from a list of sentences:
 - a target belongs to a **family** of head nouns (企业 → 企业/公司/用人单位/生产经营单位 …), and the
   family names the look-alikes that belong elsewhere (社区卫生服务中心 is a 医疗机构, 校外培训机构
   is not a 学校);
-- a **government body** is a stem (交通运输, 发展改革 and its short forms 交通, 发改) followed by any
-  unit suffix (部门, 主管部门, 局, 厅, 委, 委员会 …); a level the user names (市发改委) keeps out the
-  other levels (省发展改革委) but not 各级/各地 forms;
+- a **government body** is a stem (交通运输, 发展改革 and its short forms 交通, 发改)
+  followed by any unit suffix (部门, 主管部门, 局, 厅, 委, 委员会 …); a level the user names
+  (市发改委) keeps out the other levels (省发展改革委) but not 各级/各地 forms;
 - any other name is its own head;
 - a **mention** is a head with the 各/全/有关/各类 prefixes and the modifiers written before it
   (复工复产的企业, 全市中小学校) and a bracketed suffix after it (各县（市、区）, 村（社区）).
@@ -46,13 +46,14 @@ FAMILIES = (
     Family("学校", ("学校", "高校", "高等学校", "中小学校", "中小学", "幼儿园", "托幼机构", "院校",
                   "职业学校", "各校", "学校食堂"),
            ("校外培训机构", "中小学生", "高校毕业生", "学校周边", "教育部门", "教育行政部门")),
-    Family("社区", ("村（社区）", "村(社区)", "社区（村）", "社区(村)", "城乡社区", "社区", "居委会",
-                  "村委会", "居民委员会", "村民委员会", "网格员", "社区干部", "社区工作者"),
+    Family("社区", ("村（社区）", "村(社区)", "社区（村）", "社区(村)", "城乡社区", "社区",
+                  "居委会", "村委会", "居民委员会", "村民委员会", "网格员", "社区干部",
+                  "社区工作者"),
            ("社区卫生", "社区医院", "社区医疗", "社区居民", "社区群众", "社区卫生防护中心")),
     Family("乡镇", ("乡镇（街道）", "乡镇(街道)", "乡镇人民政府", "乡镇政府", "乡镇", "乡（镇）",
                   "镇（街道）", "街道办事处", "街道")),
-    Family("县（市、区）", ("县（市、区）", "县(市、区)", "县（市）", "县(市)", "县（区）", "县（市区）",
-                       "县市区", "县（区、市）")),
+    Family("县（市、区）", ("县（市、区）", "县(市、区)", "县（市）", "县(市)", "县（区）",
+                       "县（市区）", "县市区", "县（区、市）")),
     Family("养老机构", ("养老机构", "养老服务机构", "养老院", "敬老院", "福利院", "社会福利机构")),
     Family("金融机构", ("银行业金融机构", "金融机构", "银行", "保险机构")),
     Family("物业", ("物业服务企业", "物业企业", "物业公司", "物业服务机构", "物业")),
@@ -67,8 +68,8 @@ STEMS = (
     ("应急管理", "应急"), ("医疗保障", "医保"), ("疾病预防控制", "疾控"), ("自然资源",),
     ("教育",), ("公安",), ("民政",), ("财政",), ("商务",), ("税务",), ("司法",), ("统计",),
 )
-UNIT_SUFFIXES = ("行政主管部门", "主管部门", "行政部门", "部门", "机关", "系统", "委员会", "局", "厅",
-                 "委", "部", "办")
+UNIT_SUFFIXES = ("行政主管部门", "主管部门", "行政部门", "部门", "机关", "系统", "委员会",
+                 "局", "厅", "委", "部", "办")
 _DEPARTMENT = re.compile(r"^(?:各级|各地|各|全市|全省|有关)?(?P<level>[省市县区])?(?P<stem>.+?)"
                          r"(?:" + "|".join(UNIT_SUFFIXES) + r")$")
 
@@ -149,7 +150,8 @@ def _loose(word: str) -> str:
 
 
 # --- the phrase around a head -----------------------------------------------------------------
-_BOUNDARY = re.compile(r"[\s，。；;：:！？、,.“”\"《》（）()【】]|要|由|和|及|是|的|期间|" + BEFORE_OBJECT.pattern)
+_BOUNDARY = re.compile(r"[\s，。；;：:！？、,.“”\"《》（）()【】]|要|由|和|及|是|的|期间|"
+                       + BEFORE_OBJECT.pattern)
 _MODIFIER_CHARS = 8
 _PREFIX_BEFORE = re.compile("(?:" + "|".join(PREFIXES) + ")+$")
 
