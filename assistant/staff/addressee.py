@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.staff.patterns import ACTION, BEFORE_OBJECT, OBLIGATION, assigned_units
+from assistant.staff.patterns import ACTION, BEFORE_OBJECT, OBLIGATION, UNIT, assigned_units
 from assistant.staff.targets import Mention, Target
 
 DIRECT, IMPOSED, IMPLICIT = "direct", "imposed", "implicit"
@@ -165,12 +165,15 @@ _BENEFIT = re.compile(r"惠企|援企|助企|减免|补贴|纾困|稳岗|扶持�
 _REQUIRED_OF = re.compile(r"对(.{2,160}?)[，,]?(?:提出|作出|做出)(?:如下|以下|几点)"
                           r"(?:要求|倡议|意见|提示)")
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|几点|措施|工作|要求)[^，。；]{0,8}[：:。]?\s*$")
-# a clause that starts with someone else as its subject: a body, residents, patients …
-_OTHER_SUBJECT = re.compile(
-    r"^(?P<before>[^，。；：]{0,16}?)(?:厅|局|委员会|委|办公室|政府|部门|机关|指挥部|领导小组|工作组|党委|党组|"
-    r"学生|家长|居民|群众|患者|公民|个人|旅客|市民|村民|游客|病人|消费者|纳税人|缴费人|参保人|各地|"
-    r"各级|我们)们?(?=要|应|须|将|必须|负责|牵头|会同|联合|按照|根据|对|在|于|和|、|及|与|等|，|可|已|均|"
-    r"都|也|还|不得|严禁|严格|加强|做好)")
+# a clause that starts with someone else as its subject: a body (its name may hold verbs:
+# 市场监管部门), or people named before any verb (学生, 居民, 患者 …)
+_BODY = re.compile(r"^[^，。；：]{0,16}?(?:厅|局|委员会|委|办公室|政府|部门|机关|指挥部|领导小组|"
+                   r"工作组|党委|党组)(?=要|应|须|将|必须|负责|牵头|会同|联合|按照|根据|对|在|于|"
+                   r"和|、|及|与|等|，|可|已|均|都|也|还|不得|严禁|严格|加强|做好)")
+_PEOPLE = re.compile(
+    r"^(?P<before>[^，。；：]{0,16}?)(?:学生|家长|居民|群众|患者|公民|个人|旅客|市民|村民|游客|"
+    r"病人|消费者|纳税人|缴费人|参保人|各地|各级|我们)们?(?=要|应|须|将|必须|负责|按照|根据|对|"
+    r"在|于|和|、|及|与|等|，|可|已|均|都|也|还|不得|严禁|严格|加强|做好)")
 _BY_SOMEONE = re.compile(r"^由[^，。；]{1,16}?(?:负责|牵头|组织|安排|承担|统筹)")
 _ADVERBIAL = re.compile(r"^(?:对|在|按|根据|针对|为|凡|如|若|一旦|对于|经|结合|通过|围绕|以|从|自)")
 
@@ -211,12 +214,12 @@ def heading_topic(heading: str, target: Target) -> str:
     start, governed by no verb; "" otherwise."""
     bare = ENUMERATOR.sub("", heading)
     for mention in target.mentions(bare):
-        if mention.start <= _TOPIC_CHARS and not _verb_chain(lead_of(bare, mention.head)):
+        if _JOINT.match(bare[:mention.head]) or mention.start == 0 and mention.head == 0:
             return mention.text
     return ""
 
 
-_TOPIC_CHARS = 12  # "街道（乡镇）和社区（村）": joint topics
+_JOINT = re.compile(r"^(?:各|全|有关)?$|^[^，。；、\s]{1,10}[和及与、](?:各|全)?$")  # 街道（乡镇）和社区（村）
 
 
 def required_of(sentence: str, target: Target) -> str:
@@ -251,7 +254,10 @@ def other_subject(clause: str) -> bool:
         return True  # "由市卫健委负责…", "由各区负责接回…"
     if _ADVERBIAL.match(clause):
         return False
-    found = _OTHER_SUBJECT.match(clause)
+    unit = UNIT.match(clause)
+    if _BODY.match(clause) or (unit and not OBLIGATION.match(clause)):
+        return True
+    found = _PEOPLE.match(clause)
     if found and not (_LEAD_VERB.search(found.group("before"))
                       or OBLIGATION.search(found.group("before"))):
         return True

@@ -28,7 +28,13 @@ from assistant.staff.addressee import (
     is_requirement,
     required_of,
 )
-from assistant.staff.patterns import ACTION, OBLIGATION, deadline_in, responsible_units
+from assistant.staff.patterns import (
+    ACTION,
+    OBLIGATION,
+    STRONG,
+    deadline_in,
+    responsible_units,
+)
 from assistant.staff.targets import Target, make_target
 
 _HEAD_LINES = 8
@@ -170,8 +176,8 @@ def _is_heading(sentence: str, passage: Passage) -> bool:
     bare = sentence.rstrip("。；;")
     if bare in (passage.title, *passage.heading_path):
         return True
-    return bool(ENUMERATOR.match(bare)) and len(bare) <= _TITLE_CHARS and not re.search(
-        r"[，,；;]", bare)
+    short = len(bare) <= _TITLE_CHARS and not re.search(r"[，,；;]", bare)
+    return bool(ENUMERATOR.match(bare)) and short and not STRONG.search(bare)
 
 
 def document_requirements(passages: list[Passage], target: Target) -> list[RequirementRow]:

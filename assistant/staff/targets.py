@@ -153,7 +153,7 @@ def _loose(word: str) -> str:
 _BOUNDARY = re.compile(r"[\s，。；;：:！？、,.“”\"《》（）()【】]|要|由|和|及|是|的|期间|"
                        + BEFORE_OBJECT.pattern)
 _MODIFIER_CHARS = 8
-_PREFIX_BEFORE = re.compile("(?:" + "|".join(PREFIXES) + ")+$")
+_PREFIX_BEFORE = re.compile("(?:" + "|".join(PREFIXES) + "|[省市县区州])+$")
 
 
 def phrase_start(text: str, head: int) -> int:
@@ -163,5 +163,7 @@ def phrase_start(text: str, head: int) -> int:
     cuts = [m.end() for m in _BOUNDARY.finditer(text, start, head)]
     if cuts and cuts[-1] < head:
         return cuts[-1]
+    if not cuts and start == 0:
+        return 0  # the phrase opens the text: all of it is modifiers (定点医院)
     prefix = _PREFIX_BEFORE.search(text, start, head)
     return prefix.start() if prefix else head
