@@ -219,7 +219,8 @@ def heading_topic(heading: str, target: Target) -> str:
     return ""
 
 
-_JOINT = re.compile(r"^(?:各|全|有关)?$|^[^，。；、\s]{1,10}[和及与、](?:各|全)?$")  # 街道（乡镇）和社区（村）
+# what may stand before a heading's topic: a prefix, or another topic (街道（乡镇）和社区（村）)
+_JOINT = re.compile(r"^(?:各|全|有关)?$|^[^，。；、\s]{1,10}[和及与、](?:各|全)?$")
 
 
 def required_of(sentence: str, target: Target) -> str:

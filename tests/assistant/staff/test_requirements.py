@@ -23,15 +23,18 @@ def mentions(target: str, text: str) -> list[str]:
 
 
 def test_a_family_brings_its_synonyms_and_keeps_look_alikes_out():
-    assert mentions("企业", "各类企业、用人单位和生产经营单位") == ["各类企业", "用人单位", "生产经营单位"]
-    assert mentions("医疗机构", "定点医院、乡镇卫生院和发热门诊") == ["定点医院", "乡镇卫生院", "发热门诊"]
+    assert mentions("企业", "各类企业、用人单位和生产经营单位") == [
+        "各类企业", "用人单位", "生产经营单位"]
+    assert mentions("医疗机构", "定点医院、乡镇卫生院和发热门诊") == [
+        "定点医院", "乡镇卫生院", "发热门诊"]
     assert mentions("社区", "社区卫生服务中心和各社区") == ["各社区"]  # the first is a 医疗机构
     assert mentions("学校", "校外培训机构暂停线下活动") == []
     assert mentions("学校", "各地各校要做好开学准备") == ["各地各校"]
 
 
 def test_bracketed_and_prefixed_forms_are_one_method():
-    assert mentions("各县（市）", "各县（市、区）人民政府和县(市)级部门") == ["各县（市、区）", "县(市)"]
+    assert mentions("各县（市）", "各县（市、区）人民政府和县(市)级部门") == [
+        "各县（市、区）", "县(市)"]
     assert mentions("乡镇", "各乡镇（街道）要") == ["各乡镇（街道）"]
     assert mentions("社区", "村（社区）要组织排查") == ["村（社区）"]
 
@@ -189,12 +192,14 @@ def test_all_versions_and_filters(store, capsys):
 
 
 def test_exports(store, capsys, tmp_path):
-    assert main(["requirements", "企业", "--store", "kb", "--out", str(tmp_path / "汇总.xlsx")]) == 0
+    assert main(["requirements", "企业", "--store", "kb", "--out",
+                 str(tmp_path / "汇总.xlsx")]) == 0
     out = capsys.readouterr().out
     assert "## 《关于做好2024年安全生产工作的通知》" in out and "（已废止）" in out
     sheet = load_workbook(tmp_path / "汇总.xlsx").active
     assert sheet["C1"].value == "要求（原文）" and sheet.max_row > 3
-    assert main(["requirements", "企业", "--store", "kb", "--out", str(tmp_path / "汇总.docx")]) == 0
+    assert main(["requirements", "企业", "--store", "kb", "--out",
+                 str(tmp_path / "汇总.docx")]) == 0
     body = "\n".join(p.text for p in Document(str(tmp_path / "汇总.docx")).paragraphs)
     assert "附：依据来源" in body
 
