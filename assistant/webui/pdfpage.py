@@ -21,7 +21,8 @@ from pathlib import Path
 RENDER_SCALE = 1.5  # 108 dpi: a page is ~900 px wide, sharp in a half-screen column
 HIGHLIGHT = (250, 204, 21, 110)  # amber, translucent: the print stays readable under it
 MIN_SHARE = 0.6  # a partial match must cover this much of the sentence
-MIN_RUN = 8  # ... and at least this many characters (one half of a sentence split by a page)
+MIN_RUN = 8
+MARGIN = 24  # points of white kept around the print when the page's margins are cropped  # ... and at least this many characters (one half of a sentence split by a page)
 
 Rect = tuple[float, float, float, float]  # left, top, right, bottom in points from the top-left
 
@@ -64,10 +65,8 @@ def render_citation(path: Path, sentence: str, page_hint: int | None,
             if share >= 1.0:
                 break
         _, index, rects = best
-        page = pdf[index]
-        png, height = _render(page, rects, scale)
-        top = min((r[1] for r in rects), default=0.0)
-        return PageView(index + 1, pages, png, bool(rects), top / height if height else 0.0)
+        png, top_share = _render(pdf[index], rects, scale)
+        return PageView(index + 1, pages, png, bool(rects), top_share)
     finally:
         pdf.close()
 
@@ -139,22 +138,26 @@ def _at_an_end(block, wanted: str) -> bool:  # noqa: ANN001
 
 
 def _line_rects(boxes: list[Rect]) -> list[Rect]:
-    """Character boxes merged into one rectangle per line of print."""
-    lines: list[list[Rect]] = []
-    for box in boxes:
-        if box[2] <= box[0]:
+    """Character boxes merged into one rectangle per line of print: a box joins the line when
+    its vertical middle lies in the line's band (punctuation boxes are shorter) and it does not
+    go back to the left (a new line starts at the margin)."""
+    lines: list[Rect] = []
+    for left, top, right, bottom in boxes:
+        if right <= left:
             continue  # a generated character without a box
-        if lines and abs(box[1] - lines[-1][-1][1]) < (box[3] - box[1]) * 0.6 and \
-                box[0] >= lines[-1][-1][0] - 1:
-            lines[-1].append(box)
+        middle = (top + bottom) / 2
+        if lines and lines[-1][1] <= middle <= lines[-1][3] and left >= lines[-1][2] - 2:
+            a, b, c, d = lines[-1]
+            lines[-1] = (a, min(b, top), max(c, right), max(d, bottom))
         else:
-            lines.append([box])
-    return [(min(b[0] for b in line), min(b[1] for b in line), max(b[2] for b in line),
-             max(b[3] for b in line)) for line in lines]
+            lines.append((left, top, right, bottom))
+    return lines
 
 
 def _render(page, rects: list[Rect], scale: float) -> tuple[bytes, float]:  # noqa: ANN001
-    from PIL import Image, ImageDraw
+    """The page as PNG, its white margins cropped (the print is larger in a narrow column), and
+    where the highlight's top is, as a share of the image's height."""
+    from PIL import Image, ImageChops, ImageDraw
 
     image = page.render(scale=scale).to_pil().convert("RGBA")
     if rects:
@@ -165,9 +168,17 @@ def _render(page, rects: list[Rect], scale: float) -> tuple[bytes, float]:  # no
             draw.rectangle((left * scale - pad, top * scale - pad, right * scale + pad,
                             bottom * scale + pad), fill=HIGHLIGHT)
         image = Image.alpha_composite(image, overlay)
+    flat = image.convert("RGB")
+    box = ImageChops.difference(flat, Image.new("RGB", flat.size, "white")).getbbox()
+    if box:
+        margin = int(MARGIN * scale)
+        box = (max(box[0] - margin, 0), max(box[1] - margin, 0),
+               min(box[2] + margin, flat.width), min(box[3] + margin, flat.height))
+        flat = flat.crop(box)
+    top = min((r[1] * scale for r in rects), default=0.0) - (box[1] if box else 0)
     out = io.BytesIO()
-    image.convert("RGB").save(out, format="PNG", optimize=False, compress_level=3)
-    return out.getvalue(), page.get_height()
+    flat.save(out, format="PNG", optimize=False, compress_level=3)
+    return out.getvalue(), max(top, 0.0) / flat.height if rects else 0.0
 
 
 def load_ocr_boxes(path: Path) -> list | None:
