@@ -86,7 +86,7 @@ def main() -> None:
     services.ingest([pdf])
     render = server_side(services, args.runs)
     browser = in_browser(services, args.runs, args.shot)
-    print(f"| PDF | runs | server render median (max) | click → image shown median (max) |")
+    print("| PDF | runs | server render median (max) | click → image shown median (max) |")
     print("|---|---|---|---|")
     print(f"| {args.pages} pages, cited page {min(37, args.pages)} | {args.runs} | "
           f"{statistics.median(render):.2f} s ({max(render):.2f}) | "
