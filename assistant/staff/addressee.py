@@ -41,6 +41,10 @@ _PUT_TO = re.compile(r"^[^，。；]{0,12}?(?:提出|发出)[^，。；]{0,8}?(?
 _OVERSEEN = re.compile(r"^[^，。；]{0,24}?的[^，。；]{0,8}?(?:监管|指导|监督|督促|督导|检查)")
 _PURPOSE = ("为", "以", "通过", "按照", "根据")
 _NEGATION = re.compile(r"不得|严禁|禁止|不要|不准|避免|防止")
+_QUOTED_TITLE = re.compile(r"《[^《》]{1,80}》")
+_REPORTED = re.compile(r"^[^，。；]{0,10}?(?:表示|介绍|说|指出|称|透露|告诉|认为|提醒|解释|"
+                       r"回应)[，,：:]")
+_SPEECH = re.compile(r"表示|介绍|(?<![小解])说|指出|透露|告诉")
 _PREAMBLE = re.compile(r"^(?:为了?|根据|按照)[^。；]*(?:制定|通知如下|如下|特此|现就|现将)")
 _PAST = re.compile(r"了(?![解])|已经|截至|截止目前|先后|此前")
 _PERMISSION = re.compile(r"可(?!能|靠|控|行)|可以|鼓励|提倡|倡导")
@@ -52,9 +56,16 @@ class Addressed:
     mention: str  # the target as written (for implicit: as the context wrote it)
 
 
+def masked(sentence: str) -> str:
+    """The sentence with quoted titles blanked out (《关于切实做好…的通知》 requires nothing), the
+    same length so positions still hold."""
+    return _QUOTED_TITLE.sub(lambda m: "《" + "□" * (len(m.group(0)) - 2) + "》", sentence)
+
+
 def addressed(sentence: str, target: Target) -> Addressed | None:
     """Direct or imposed, read from the sentence alone; None when it does not address the
     target (or requires nothing of it)."""
+    sentence = masked(sentence)
     mentions = target.mentions(sentence)
     if not mentions or _PREAMBLE.match(sentence):
         return None
@@ -69,8 +80,11 @@ def addressed(sentence: str, target: Target) -> Addressed | None:
 
 
 def _role(sentence: str, mention: Mention) -> str | None:
-    lead = lead_of(sentence, mention.head)  # the clause before the head, modifiers included
+    # the clause before the head, modifiers included; bodies' names (金融监管局) hold no verbs
+    lead = UNIT.sub(lambda m: "□" * len(m.group(0)), lead_of(sentence, mention.head))
     rest = sentence[mention.end:]
+    if _REPORTED.match(rest):
+        return None  # "市交通局表示，包车必须…": what it said, not what it must do
     verbs = _verb_chain(lead)
     if verbs in (["与"], ["同"], ["和"]) and not _verb_chain(lead[:lead.rfind(verbs[0])]):
         verbs = []  # "预检分诊与发热门诊，…应当…": joint subjects
@@ -136,6 +150,9 @@ def _has_predicate(sentence: str, mention: Mention) -> bool:
     clause_end = _CLAUSE_MARK.search(sentence, mention.end)
     own = sentence[mention.end:clause_end.start() if clause_end else len(sentence)]
     verb = OBLIGATION.search(own)
+    before = own[:verb.start()] if verb else own
+    if "的" in before or _SPEECH.search(before):
+        return False  # "…参与的联席会议负责…", "…等部门有关负责人均表示，…": not its predicate
     if verb and not _PERMISSION.search(own[:verb.start()]):
         return True
     if _PAST.search(own) or _PERMISSION.match(own):
@@ -167,9 +184,10 @@ _REQUIRED_OF = re.compile(r"对(.{2,160}?)[，,]?(?:提出|作出|做出)(?:如�
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|几点|措施|工作|要求)[^，。；]{0,8}[：:。]?\s*$")
 # a clause that starts with someone else as its subject: a body (its name may hold verbs:
 # 市场监管部门), or people named before any verb (学生, 居民, 患者 …)
-_BODY = re.compile(r"^[^，。；：]{0,16}?(?:厅|局|委员会|委|办公室|政府|部门|机关|指挥部|领导小组|"
-                   r"工作组|党委|党组)(?=要|应|须|将|必须|负责|牵头|会同|联合|按照|根据|对|在|于|"
-                   r"和|、|及|与|等|，|可|已|均|都|也|还|不得|严禁|严格|加强|做好)")
+_BODY = re.compile(r"^[^，。；：]{0,16}?(?:厅|局|委员会|委|办公室|政府|部门|部|机关|指挥部|"
+                   r"领导小组|工作组|党委|党组)(?=要|应|须|将|必须|负责|牵头|会同|联合|按照|根据|"
+                   r"对|在|于|和|、|及|与|等|，|可|已|均|都|也|还|不得|严禁|严格|加强|做好|下发|"
+                   r"印发|发布|出台|制定|明确|召开|部署)")
 _PEOPLE = re.compile(
     r"^(?P<before>[^，。；：]{0,16}?)(?:学生|家长|居民|群众|患者|公民|个人|旅客|市民|村民|游客|"
     r"病人|消费者|纳税人|缴费人|参保人|各地|各级|我们)们?(?=要|应|须|将|必须|负责|按照|根据|对|"
@@ -194,6 +212,8 @@ def _addressing(line: str, target: Target, is_title: bool) -> str:
     mentions = target.mentions(line)
     if not mentions:
         return ""
+    if target.government and not _REQUIRED_OF.search(line):
+        return ""  # a notice's 主送 names the bodies that pass its requirements on
     if is_title:
         rest = _TITLE_LEAD.sub("", line)
         letter = _LETTER.match(rest)
@@ -230,10 +250,18 @@ def required_of(sentence: str, target: Target) -> str:
 
 def is_requirement(sentence: str) -> bool:
     """Requires something: an obligation word not under 可/鼓励 (a permission), not narrated."""
+    sentence = masked(sentence)
     verb = OBLIGATION.search(sentence)
     if verb is None or _PAST.search(sentence[:12]) or _PREAMBLE.match(sentence):
         return False
     return not _PERMISSION.search(ENUMERATOR.sub("", sentence[:verb.start()]))
+
+
+def is_permission(sentence: str) -> bool:
+    """可…/鼓励… with nothing required before it: what the target may do."""
+    sentence = masked(sentence)
+    allowed = _PERMISSION.search(sentence)
+    return bool(allowed) and not OBLIGATION.search(sentence, 0, allowed.start())
 
 
 def has_subject(sentence: str) -> bool:
@@ -280,7 +308,8 @@ _SETTING = re.compile(r"(?:时|后|後|前|期间|中|内|上|下|日|天|月|�
                       r"另外|原则上|一律|凡|"
                       r"如|若|一旦|每)")
 # what an actor's name ends with (施工总承包单位, 污水处理厂, 家庭成员, 疑似人员 …)
-_ACTOR = re.compile(r"(?:人员|单位|者|人|家属|成员|厂|公司|站|组|队|中心|协会|商会|机构)$")
+_ACTOR = re.compile(r"(?:人员|单位|者|人|家属|成员|厂|公司|站|组|队|中心|协会|商会|机构|社区|"
+                    r"村|街道|乡镇|学校|医院|企业|银行|部门)$")
 # the target's own people: their duties in a document addressed to the target are its duties
 _STAFF = re.compile(r"员工|职工|教师|教职|医务人员|医护人员|工作人员|从业人员|作业人员|经营人员|"
                     r"监督员|负责人|管理人员|安全员|值班人员|保洁人员|厨师|门卫|保安")

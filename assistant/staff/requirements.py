@@ -25,6 +25,7 @@ from assistant.staff.addressee import (
     ends_list_lead,
     has_subject,
     heading_topic,
+    is_permission,
     is_requirement,
     required_of,
 )
@@ -41,6 +42,12 @@ _HEAD_LINES = 8
 _MIN_ITEM_CHARS = 8
 _TITLE_CHARS = 16
 _TITLE_LINE = re.compile(r"^[^，,。；;：:]{6,60}$")
+# a 责任单位 line: （责任单位：…） or （省商务厅牵头，省发展改革委等配合） / （省X、省Y负责）
+_ASSIGNMENT = re.compile(r"^\s*[（(\[](?:(?:责任单位|牵头单位)[:：][^（）()\[\]]*"
+                         r"(?:[（(][^（）()]*[）)][^（）()\[\]]*)*"
+                         r"|[^（）()\[\]]{2,160}(?:负责|牵头|配合))[）)\]]")
+_DOC_TITLE = re.compile(r"^[^，,。；;：:]{6,80}(?:通知|意见|办法|方案|决定|规定|措施|公告|通告|"
+                        r"细则|指引|指南)$")
 _COLON = re.compile(r"[：:](?!\s*$)")  # a colon with the list after it on the same line
 _RULE_IN_HEADING = re.compile(OBLIGATION.pattern + r"|指导|要求|引导|监督")
 
@@ -91,6 +98,7 @@ class _Reader:
     other: bool = False  # the paragraph has moved on to another subject
     colon: str = ""  # "各校要切实做到：A；B；C；" — the items after the colon, to the line's end
     title_line: str = ""  # the previous line when it may be the first half of a title
+    previous: str = ""  # the sentence before, with what joins it to the next ("" or a newline)
     rows: list[RequirementRow] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
 
@@ -103,6 +111,8 @@ class _Reader:
             self.carry, self.other, self.colon = self.list_lead, False, ""
             for sentence in split_sentences(line):
                 self._sentence(sentence, passage)
+                self.previous = sentence
+            self.previous += "\n"
 
     def _section(self, passage: Passage) -> str:
         for heading in reversed(passage.heading_path):
@@ -127,6 +137,10 @@ class _Reader:
 
     def _sentence(self, sentence: str, passage: Passage) -> None:
         self.document = required_of(sentence, self.target) or self.document
+        assignment = _ASSIGNMENT.match(sentence)
+        if assignment:  # "（责任单位：市商务局、…）" closes the task before it
+            self._assigned(assignment.group(0), passage)
+            return
         hit = addressed(sentence, self.target)
         if hit is not None and _is_heading(sentence, passage) and not _RULE_IN_HEADING.search(
                 sentence):
@@ -140,7 +154,8 @@ class _Reader:
                 self.colon = hit.mention
             self._emit(sentence, hit, passage)
             return
-        if self.colon and len(sentence) >= _MIN_ITEM_CHARS and not has_subject(sentence):
+        if self.colon and len(sentence) >= _MIN_ITEM_CHARS and not has_subject(sentence) \
+                and not is_permission(sentence):
             self._emit(sentence, Addressed(IMPLICIT, self.colon), passage)
             return
         if has_subject(sentence):
@@ -150,6 +165,15 @@ class _Reader:
             "" if self.other else self.section or self.document)
         if context and self._requires(sentence, passage):
             self._emit(sentence, Addressed(IMPLICIT, context), passage)
+
+    def _assigned(self, assignment: str, passage: Passage) -> None:
+        """The task before a 责任单位 line is the requirement of the units it lists; the line
+        ends the task, so what follows is nobody's by continuation."""
+        hit = addressed(assignment, self.target)
+        task = self.previous.strip()
+        if hit is not None and task and not _ASSIGNMENT.match(task):
+            self._emit(self.previous + assignment, Addressed(DIRECT, hit.mention), passage)
+        self.carry, self.other, self.list_lead = "", True, ""
 
     def _requires(self, sentence: str, passage: Passage) -> bool:
         """A requirement sentence, or a numbered item of a list addressed to the target."""
@@ -174,7 +198,7 @@ def _is_heading(sentence: str, passage: Passage) -> bool:
     """A heading of the passage, or a short numbered title line ("（二）严格落实防控措施。"); a
     numbered item with a clause mark is an item, not a title."""
     bare = sentence.rstrip("。；;")
-    if bare in (passage.title, *passage.heading_path):
+    if bare in (passage.title, *passage.heading_path) or _DOC_TITLE.match(bare):
         return True
     short = len(bare) <= _TITLE_CHARS and not re.search(r"[，,；;]", bare)
     return bool(ENUMERATOR.match(bare)) and short and not STRONG.search(bare)

@@ -33,6 +33,7 @@ class Family:
     name: str
     heads: tuple[str, ...]
     excluded: tuple[str, ...] = ()
+    government: bool = False  # a level of government: its notices' salutations name it
 
 
 FAMILIES = (
@@ -51,11 +52,12 @@ FAMILIES = (
                   "社区工作者"),
            ("社区卫生", "社区医院", "社区医疗", "社区居民", "社区群众", "社区卫生防护中心")),
     Family("乡镇", ("乡镇（街道）", "乡镇(街道)", "乡镇人民政府", "乡镇政府", "乡镇", "乡（镇）",
-                  "镇（街道）", "街道办事处", "街道")),
+                  "镇（街道）", "街道办事处", "街道"), government=True),
     Family("县（市、区）", ("县（市、区）", "县(市、区)", "县（市）", "县(市)", "县（区）",
-                       "县（市区）", "县市区", "县（区、市）")),
+                       "县（市区）", "县市区", "县（区、市）"), government=True),
     Family("养老机构", ("养老机构", "养老服务机构", "养老院", "敬老院", "福利院", "社会福利机构")),
-    Family("金融机构", ("银行业金融机构", "金融机构", "银行", "保险机构")),
+    Family("金融机构", ("银行业金融机构", "金融机构", "银行", "保险机构"),
+           ("人民银行", "中国人民银行")),  # the central bank is a government body
     Family("物业", ("物业服务企业", "物业企业", "物业公司", "物业服务机构", "物业")),
 )
 
@@ -89,6 +91,8 @@ class Target:
     pattern: re.Pattern[str]
     excluded: re.Pattern[str] | None = None
     level: str = ""  # 市 of 市发改委: other levels written before the stem are not this target
+    government: bool = False  # a government body or level (no document is addressed to it by
+    # its salutation alone: every notice names the bodies that pass it on)
 
     def mentions(self, text: str) -> list[Mention]:
         """Every mention of the target in the text, left to right."""
@@ -112,14 +116,16 @@ def make_target(name: str) -> Target:
     core = core_name(name)
     for family in FAMILIES:
         if core == family.name or core in family.heads or name.strip() in family.heads:
-            return _target(name, family.name, family.heads, family.excluded)
+            return _target(name, family.name, family.heads, family.excluded,
+                           government=family.government)
     department = _DEPARTMENT.match(core) or _DEPARTMENT.match(name.strip())
     stems = _stems(department.group("stem")) if department else ()
     if department and stems:
         heads = tuple(s + u for s in stems for u in UNIT_SUFFIXES)
         level = department.group("level") or ""
-        return _target(name, stems[0] + "部门", heads, level=level if level != "区" else "")
-    return _target(name, core, (core,))
+        return _target(name, stems[0] + "部门", heads, level=level if level != "区" else "",
+                       government=True)
+    return _target(name, core, (core,), government=bool(_GOVERNMENT_NAME.search(core)))
 
 
 def core_name(name: str) -> str:
@@ -135,12 +141,15 @@ def _stems(stem: str) -> tuple[str, ...]:
     return ()
 
 
+_GOVERNMENT_NAME = re.compile(r"(?:部门|机关|政府|委员会|[局厅委办]|部)$")
+
+
 def _target(name: str, family: str, heads: tuple[str, ...], excluded: tuple[str, ...] = (),
-            level: str = "") -> Target:
+            level: str = "", government: bool = False) -> Target:
     ordered = sorted(set(heads), key=len, reverse=True)  # the longest form wins
     pattern = re.compile("(?:" + "|".join(map(_loose, ordered)) + ")" + _BRACKETED)
     blocked = re.compile("|".join(map(_loose, excluded))) if excluded else None
-    return Target(name.strip(), family, pattern, blocked, level)
+    return Target(name.strip(), family, pattern, blocked, level, government)
 
 
 def _loose(word: str) -> str:

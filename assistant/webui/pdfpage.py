@@ -21,8 +21,8 @@ from pathlib import Path
 RENDER_SCALE = 1.5  # 108 dpi: a page is ~900 px wide, sharp in a half-screen column
 HIGHLIGHT = (250, 204, 21, 110)  # amber, translucent: the print stays readable under it
 MIN_SHARE = 0.6  # a partial match must cover this much of the sentence
-MIN_RUN = 8
-MARGIN = 24  # points of white kept around the print when the page's margins are cropped  # ... and at least this many characters (one half of a sentence split by a page)
+MIN_RUN = 8  # ... and at least this many characters (one half of a sentence split by a page)
+MARGIN = 24  # points of white kept around the print when the page's margins are cropped
 
 Rect = tuple[float, float, float, float]  # left, top, right, bottom in points from the top-left
 
