@@ -17,7 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.staff.patterns import ACTION, BEFORE_OBJECT, OBLIGATION, UNIT, assigned_units
+from assistant.staff.patterns import (
+    ACTION,
+    BEFORE_OBJECT,
+    OBLIGATION,
+    STRONG,
+    UNIT,
+    assigned_units,
+)
 from assistant.staff.targets import Mention, Target
 
 DIRECT, IMPOSED, IMPLICIT = "direct", "imposed", "implicit"
@@ -29,7 +36,7 @@ ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]+[是要、]|�
 _IMPOSING = re.compile(r"督促|要求|指导|引导|监督|监管|责令|督导")
 # these impose only a compliance duty (指导企业落实防控措施), not 复工/转产
 _SOFT = ("指导", "引导")
-_COMPLIANCE = re.compile(r"落实|防控|防疫|主体责任|方案|预案|整改|制度|措施|消毒|排查|"
+_COMPLIANCE = re.compile(r"落实|防控|防疫|主体责任|方案|预案|整改|制度|消毒|排查|"
                          r"登记|检测|监测|隔离|规范|安全|卫生|防护|报告")
 _LEAD_VERB = re.compile(r"由|请|" + BEFORE_OBJECT.pattern)
 # 企业的…, 企业所在市州, 医院就诊时: the mention describes something else or a place
@@ -42,9 +49,13 @@ _OVERSEEN = re.compile(r"^[^，。；]{0,24}?的[^，。；]{0,8}?(?:监管|指�
 _PURPOSE = ("为", "以", "通过", "按照", "根据")
 _NEGATION = re.compile(r"不得|严禁|禁止|不要|不准|避免|防止")
 _QUOTED_TITLE = re.compile(r"《[^《》]{1,80}》")
-_REPORTED = re.compile(r"^[^，。；]{0,10}?(?:表示|介绍|说|指出|称|透露|告诉|认为|提醒|解释|"
-                       r"回应)[，,：:]")
+_REPORTED = re.compile(r"^[^，。；]{0,10}?(?:表示|介绍|说|指出|称|透露|告诉|认为|"
+                       r"提醒|解释|回应)[，,：:]")
+_IMPOSES = re.compile(r"^(?:[^，。；]{0,4}?(?:有关|相关)?负责人)?"
+                      r"(?:要求|督促|责令|指导|通知|部署)(?!书)")
 _SPEECH = re.compile(r"表示|介绍|(?<![小解])说|指出|透露|告诉")
+# what news reports of things done or under way say (了, 已, 目前, 日前 …)
+_NARRATED = re.compile(r"了(?![解])|已经|已(?![有知])|目前|日前|近日|此前|先后|正在|截至|以来")
 _PREAMBLE = re.compile(r"^(?:为了?|根据|按照)[^。；]*(?:制定|通知如下|如下|特此|现就|现将)")
 _PAST = re.compile(r"了(?![解])|已经|截至|截止目前|先后|此前")
 _PERMISSION = re.compile(r"可(?!能|靠|控|行)|可以|鼓励|提倡|倡导")
@@ -83,8 +94,8 @@ def _role(sentence: str, mention: Mention) -> str | None:
     # the clause before the head, modifiers included; bodies' names (金融监管局) hold no verbs
     lead = UNIT.sub(lambda m: "□" * len(m.group(0)), lead_of(sentence, mention.head))
     rest = sentence[mention.end:]
-    if _REPORTED.match(rest):
-        return None  # "市交通局表示，包车必须…": what it said, not what it must do
+    if _REPORTED.match(rest) or _IMPOSES.match(rest):
+        return None  # "市交通局表示，包车必须…" said; "卫生健康委要求各省…" requires of others
     verbs = _verb_chain(lead)
     if verbs in (["与"], ["同"], ["和"]) and not _verb_chain(lead[:lead.rfind(verbs[0])]):
         verbs = []  # "预检分诊与发热门诊，…应当…": joint subjects
@@ -153,13 +164,16 @@ def _has_predicate(sentence: str, mention: Mention) -> bool:
     before = own[:verb.start()] if verb else own
     if "的" in before or _SPEECH.search(before):
         return False  # "…参与的联席会议负责…", "…等部门有关负责人均表示，…": not its predicate
+    if verb and not STRONG.fullmatch(verb.group(0)) and (_LEAD_VERB.search(before)
+                                                         or _NARRATED.search(sentence)):
+        return False  # "交通运输部门在做好…之外，还采取了…": a report, not a requirement
     if verb and not _PERMISSION.search(own[:verb.start()]):
         return True
     if _PAST.search(own) or _PERMISSION.match(own):
         return False
     if clause_end:
         after = _CLAUSE_MARK.split(sentence[clause_end.end():], maxsplit=1)[0]
-        verb = OBLIGATION.search(after)
+        verb = STRONG.search(after)
         if verb and verb.start() <= _NEXT_CLAUSE_LEAD and not other_subject(after):
             return True
     item = ENUMERATOR.match(sentence)
@@ -293,13 +307,13 @@ def other_subject(clause: str) -> bool:
     modal = _NP_MODAL.match(clause)
     if not modal:
         return False
-    phrase = modal.group("np")
+    phrase = re.sub(r"[（(][^（）()]*[）)]$", "", modal.group("np"))  # 社区（村）
     if not _ACTOR.search(phrase) or _STAFF.search(phrase) or ENUMERATOR.match(phrase):
         return False
     return not (_LEAD_VERB.search(phrase) or OBLIGATION.search(phrase) or _SETTING.search(phrase))
 
 
-_NP_MODAL = re.compile(r"^(?P<np>[^，。；：、“”]{2,16}?)(?:要|应当|"
+_NP_MODAL = re.compile(r"^(?P<np>[^，。；：“”]{2,24}?)(?:要|应当|"
                        r"应(?![对急用变收届邀聘运有该缴付纳享得])|必须|须|负责|不得|严禁|务必)")
 # a phrase of time, place, manner or degree before a modal, not a subject
 _SETTING = re.compile(r"(?:时|后|後|前|期间|中|内|上|下|日|天|月|年|起|同时|方面|基础上|"
@@ -309,7 +323,7 @@ _SETTING = re.compile(r"(?:时|后|後|前|期间|中|内|上|下|日|天|月|�
                       r"如|若|一旦|每)")
 # what an actor's name ends with (施工总承包单位, 污水处理厂, 家庭成员, 疑似人员 …)
 _ACTOR = re.compile(r"(?:人员|单位|者|人|家属|成员|厂|公司|站|组|队|中心|协会|商会|机构|社区|"
-                    r"村|街道|乡镇|学校|医院|企业|银行|部门)$")
+                    r"村|街道|乡镇|学校|医院|企业|银行|部门|(?:^|[各、和])[市县区州])$")
 # the target's own people: their duties in a document addressed to the target are its duties
 _STAFF = re.compile(r"员工|职工|教师|教职|医务人员|医护人员|工作人员|从业人员|作业人员|经营人员|"
                     r"监督员|负责人|管理人员|安全员|值班人员|保洁人员|厨师|门卫|保安")

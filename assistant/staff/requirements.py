@@ -45,9 +45,9 @@ _TITLE_LINE = re.compile(r"^[^，,。；;：:]{6,60}$")
 # a 责任单位 line: （责任单位：…） or （省商务厅牵头，省发展改革委等配合） / （省X、省Y负责）
 _ASSIGNMENT = re.compile(r"^\s*[（(\[](?:(?:责任单位|牵头单位)[:：][^（）()\[\]]*"
                          r"(?:[（(][^（）()]*[）)][^（）()\[\]]*)*"
-                         r"|[^（）()\[\]]{2,160}(?:负责|牵头|配合))[）)\]]")
-_DOC_TITLE = re.compile(r"^[^，,。；;：:]{6,80}(?:通知|意见|办法|方案|决定|规定|措施|公告|通告|"
-                        r"细则|指引|指南)$")
+                         r"|[^（）()\[\]]{2,160}(?:负责|牵头|配合))[）)\]]"
+                         r"|^\s*(?:责任单位|牵头单位)[:：][^。]*")
+_DOC_TITLE = re.compile(r"^[^，,。；;：:]{6,80}(?:通知|意见|办法|决定|公告|通告|细则|指引|指南)$")
 _COLON = re.compile(r"[：:](?!\s*$)")  # a colon with the list after it on the same line
 _RULE_IN_HEADING = re.compile(OBLIGATION.pattern + r"|指导|要求|引导|监督")
 
@@ -137,6 +137,8 @@ class _Reader:
 
     def _sentence(self, sentence: str, passage: Passage) -> None:
         self.document = required_of(sentence, self.target) or self.document
+        if _is_title(sentence):
+            return  # a title (or half of one) names its subject, it requires nothing
         assignment = _ASSIGNMENT.match(sentence)
         if assignment:  # "（责任单位：市商务局、…）" closes the task before it
             self._assigned(assignment.group(0), passage)
@@ -192,6 +194,14 @@ class _Reader:
         units = tuple(u for u in responsible_units(sentence) if u != hit.mention)
         self.rows.append(RequirementRow(sentence, hit.kind, hit.mention, units,
                                         deadline_in(sentence), passage))
+
+
+def _is_title(sentence: str) -> bool:
+    """A document title or a piece of one: …的通知, 关于… without sentence punctuation."""
+    bare = sentence.strip().rstrip("。")
+    if ENUMERATOR.match(bare):
+        return False  # "一、督促指导企业落实…": a numbered heading, maybe a requirement
+    return bool(_DOC_TITLE.match(bare) or (_TITLE_LINE.match(bare) and "关于" in bare))
 
 
 def _is_heading(sentence: str, passage: Passage) -> bool:
