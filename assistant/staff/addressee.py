@@ -55,7 +55,8 @@ _IMPOSES = re.compile(r"^(?:[^，。；]{0,4}?(?:有关|相关)?负责人)?"
                       r"(?:要求|督促|责令|指导|通知|部署)(?!书)")
 _SPEECH = re.compile(r"表示|介绍|(?<![小解])说|指出|透露|告诉")
 # what news reports of things done or under way say (了, 已, 目前, 日前 …)
-_NARRATED = re.compile(r"了(?![解])|已经|已(?![有知])|目前|日前|近日|此前|先后|正在|截至|以来")
+_NARRATED = re.compile(r"了(?![解])|已经|已(?![有知])|目前|日前|近日|此前|先后|正在|截至|以来|"
+                       r"记者|昨天|昨日")
 _PREAMBLE = re.compile(r"^(?:为了?|根据|按照)[^。；]*(?:制定|通知如下|如下|特此|现就|现将)")
 _PAST = re.compile(r"了(?![解])|已经|截至|截止目前|先后|此前")
 _PERMISSION = re.compile(r"可(?!能|靠|控|行)|可以|鼓励|提倡|倡导")
@@ -80,9 +81,10 @@ def addressed(sentence: str, target: Target) -> Addressed | None:
     mentions = target.mentions(sentence)
     if not mentions or _PREAMBLE.match(sentence):
         return None
-    assigned = target.mentions("、".join(assigned_units(sentence)))
-    if assigned:
-        return Addressed(DIRECT, assigned[0].text)
+    for unit in assigned_units(sentence):  # a unit that is the target, not one that names it
+        named = [m for m in target.mentions(unit) if m.end >= len(unit.rstrip("）)")) - 1]
+        if named:
+            return Addressed(DIRECT, named[0].text)
     for mention in mentions:
         kind = _role(sentence, mention)
         if kind:
@@ -268,6 +270,8 @@ def is_requirement(sentence: str) -> bool:
     verb = OBLIGATION.search(sentence)
     if verb is None or _PAST.search(sentence[:12]) or _PREAMBLE.match(sentence):
         return False
+    if not STRONG.search(sentence) and _NARRATED.search(sentence):
+        return False  # "我局为您整理了…", "市医保局…迅速落实…": reports, not requirements
     return not _PERMISSION.search(ENUMERATOR.sub("", sentence[:verb.start()]))
 
 
@@ -314,7 +318,8 @@ def other_subject(clause: str) -> bool:
 
 
 _NP_MODAL = re.compile(r"^(?P<np>[^，。；：“”]{2,24}?)(?:要|应当|"
-                       r"应(?![对急用变收届邀聘运有该缴付纳享得])|必须|须|负责|不得|严禁|务必)")
+                       r"应(?![对急用变收届邀聘运有该缴付纳享得])|必须|须|负责|不得|严禁|务必|"
+                       r"加强|做好|落实|严格|开展|建立|实行|组织)")
 # a phrase of time, place, manner or degree before a modal, not a subject
 _SETTING = re.compile(r"(?:时|后|後|前|期间|中|内|上|下|日|天|月|年|起|同时|方面|基础上|"
                       r"情况下|过程|阶段|之际|期)$|^(?:同时|切实|进一步|及时|立即|必要时|特别|"

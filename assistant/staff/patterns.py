@@ -47,7 +47,8 @@ BEFORE_OBJECT = re.compile(
     r"经(?![营济费销过验常])|去(?![年除世向])|前往|送往|转诊|"
     r"(?<!原)因(?![此素])|统筹|调度|指挥|调查|回应|处理|建立|确定|分类|筛选|认定|评选|公布|"
     r"明确|配合|参照|属于|成为|联合|会同|责令|督导|纳入|列入")
-RESPONSIBLE_VERB = re.compile(r"(?<![重主需纲])要(?![素求点件闻])|负责(?!人)|牵头|必须|应当|确保|配合")
+RESPONSIBLE_VERB = re.compile(r"(?<![重主需纲])要(?![素求点件闻])|负责(?!人)|牵头|必须|应当|确保|"
+                              r"配合")
 
 # time nodes (时限), most specific first: deadline_in picks from the first tier that has one, the
 # deadline calendar (deadlines.py) reads every one of them

@@ -109,7 +109,7 @@ class _Reader:
             if self.list_lead and not ENUMERATOR.match(line):
                 self.list_lead = ""
             self.carry, self.other, self.colon = self.list_lead, False, ""
-            for sentence in split_sentences(line):
+            for sentence in _sentences(line):
                 self._sentence(sentence, passage)
                 self.previous = sentence
             self.previous += "\n"
@@ -163,8 +163,8 @@ class _Reader:
         if has_subject(sentence):
             self.carry, self.other = "", True
             return
-        context = self.carry or self.list_lead or (
-            "" if self.other else self.section or self.document)
+        context = self.carry or ("" if self.other else
+                                 self.list_lead or self.section or self.document)
         if context and self._requires(sentence, passage):
             self._emit(sentence, Addressed(IMPLICIT, context), passage)
 
@@ -194,6 +194,22 @@ class _Reader:
         units = tuple(u for u in responsible_units(sentence) if u != hit.mention)
         self.rows.append(RequirementRow(sentence, hit.kind, hit.mention, units,
                                         deadline_in(sentence), passage))
+
+
+def _sentences(line: str) -> list[str]:
+    """The line's sentences, none cut inside brackets: “（牵头单位：市财政局；责任单位：…）” is
+    one."""
+    out: list[str] = []
+    for sentence in split_sentences(line):
+        if out and _open_brackets(out[-1]) > 0:
+            out[-1] += sentence
+        else:
+            out.append(sentence)
+    return out
+
+
+def _open_brackets(text: str) -> int:
+    return sum(text.count(c) for c in "（([") - sum(text.count(c) for c in "）)]")
 
 
 def _is_title(sentence: str) -> bool:
