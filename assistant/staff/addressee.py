@@ -173,7 +173,10 @@ def _has_predicate(sentence: str, mention: Mention) -> bool:
         return True
     if _PAST.search(own) or _PERMISSION.match(own):
         return False
-    if clause_end:
+    lead = lead_of(sentence, mention.head)
+    relative = "的" in lead and not re.search(r"[和、与及]", lead.rsplit("的", 1)[-1])
+    topic = not own.strip() and (relative or sentence.lstrip().startswith(("对", "针对")))
+    if clause_end and not topic:  # "对…暂时受困的企业，不得抽贷": a topic, the banks' duty
         after = _CLAUSE_MARK.split(sentence[clause_end.end():], maxsplit=1)[0]
         verb = STRONG.search(after)
         if verb and verb.start() <= _NEXT_CLAUSE_LEAD and not other_subject(after):
