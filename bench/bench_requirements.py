@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -128,12 +129,33 @@ def misses(docs, lines, rows, half: str, target: str) -> None:
                       f"{r.requirement[:110]}")
 
 
+def timing(store: Path) -> None:
+    """Seconds for 汇总 over every stored document (store opening counted apart), per target."""
+    from assistant.staff.requirements import requirement_table
+
+    start = time.perf_counter()
+    services = Services(Settings(store={"path": store}, embedding={"mode": "hash"}))
+    services.kb.records()
+    opened = time.perf_counter() - start
+    print(f"| target | documents | rows | seconds (store open: {opened:.1f} s, not included) |")
+    print("|---|---|---|---|")
+    for target in ("企业", "医疗机构", "学校", "社区", "交通运输部门", "乡镇"):
+        start = time.perf_counter()
+        table = requirement_table(services, target)
+        print(f"| {target} | {table.documents} | {len(table.rows)} | "
+              f"{time.perf_counter() - start:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--misses", help="print misses and extras of one target (tune half)")
     parser.add_argument("--half", default="even")
+    parser.add_argument("--time", action="store_true", help="time 汇总 over the whole store")
     args = parser.parse_args()
+    if args.time:
+        timing(args.store)
+        return
     services = Services(Settings(store={"path": args.store}, embedding={"mode": "hash"}))
     docs, lines = load_gold()
     rows = rows_by_doc(services, docs)

@@ -5,9 +5,13 @@ judgements written down for them.
     .venv/bin/python bench/sample_requirements.py --score bench/requirements_precision.jsonl
 
 A judged row has "ok": true when the requirement really is addressed to the target (it must do
-it, or a body must make it do it), false otherwise, and a "why" for the false ones. The
-judgements of the rows drawn from the current rules are in bench/requirements_precision.jsonl
-so they can be re-checked.
+it, or a body must make it do it), false otherwise, and a "why" for the false ones.
+
+- bench/requirements_precision.jsonl: 120 rows (seed 14, 10 per target). The rules were revised
+  after judging earlier draws of this seed, so this is the tuning sample.
+- bench/requirements_precision_heldout.jsonl: 60 rows (seed 2020, 5 per target), drawn and
+  judged once after the last revision; "in_tuning_sample" marks the 16 that the other file
+  also has.
 """
 
 from __future__ import annotations
