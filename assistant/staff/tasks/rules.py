@@ -31,7 +31,8 @@ _ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+[是要]|第[一
 _PAST = re.compile(r"了|截至|同比|去年|上年|一年来|以来|已经|先后")
 # context and analysis, not tasks: “在…之际”, “近年来…”, “但由于…”, quotations of leaders
 _CONTEXT = re.compile(r"^(?:在.{2,60}(?:之际|时期|阶段)|近年来|今年以来|当前|但|目前|总体看|"
-                      r"从.{1,12}看)|总书记|主要任务是|(?:做好|抓好|做到)以下")
+                      r"从.{1,12}看)|总书记|主要任务是|(?:做好|抓好|做到)以下|"
+                      r"起(?:施行|实施)|有效期(?:至|为)")  # the document's own term is no task
 _GENERIC = re.compile(r"^(?:这项工作)?由?[、和及]*(?:要|负责|牵头|配合)*(?:抓好|负责|做好)?"
                       r"(?:落实|推进|实施|组织实施)?$")
 _ENUMERATION_START = re.compile(r"[：:](?=[一1（(]|第一)")
