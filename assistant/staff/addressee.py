@@ -282,7 +282,9 @@ def is_permission(sentence: str) -> bool:
     """可…/鼓励… with nothing required before it: what the target may do."""
     sentence = masked(sentence)
     allowed = _PERMISSION.search(sentence)
-    return bool(allowed) and not OBLIGATION.search(sentence, 0, allowed.start())
+    if allowed is None:
+        return False
+    return not OBLIGATION.search(sentence, 0, allowed.start())
 
 
 def has_subject(sentence: str) -> bool:
