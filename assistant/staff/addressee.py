@@ -17,9 +17,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.staff.clauses import (
+    CLAUSE_MARK,
+    ENUMERATOR,
+    LEAD_VERB,
+    lead_of,
+    masked,
+    other_subject,
+    verb_chain,
+)
 from assistant.staff.patterns import (
     ACTION,
-    BEFORE_OBJECT,
     OBLIGATION,
     STRONG,
     UNIT,
@@ -30,15 +38,11 @@ from assistant.staff.targets import Mention, Target
 DIRECT, IMPOSED, IMPLICIT = "direct", "imposed", "implicit"
 KIND_LABELS = {DIRECT: "直接", IMPOSED: "督促", IMPLICIT: "隐含"}
 
-_CLAUSE_MARK = re.compile(r"[，,；;：:]")
-ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]+[是要、]|第[一二三四五六七八九十]+[，,、]|"
-                        r"[（(][一二三四五六七八九十\d]+[）)]|\d+\s*[.、．)）]|[、-])\s*")
 _IMPOSING = re.compile(r"督促|要求|指导|引导|监督|监管|责令|督导")
 # these impose only a compliance duty (指导企业落实防控措施), not 复工/转产
 _SOFT = ("指导", "引导")
 _COMPLIANCE = re.compile(r"落实|防控|防疫|主体责任|方案|预案|整改|制度|消毒|排查|"
                          r"登记|检测|监测|隔离|规范|安全|卫生|防护|报告")
-_LEAD_VERB = re.compile(r"由|请|" + BEFORE_OBJECT.pattern)
 # 企业的…, 企业所在市州, 医院就诊时: the mention describes something else or a place
 _MODIFIER_OF = re.compile(r"[）)]?(?:的|所在|所属|周边|附近|之间|内部的|就诊|就医|看病|"
                           r"住院|门口)")
@@ -48,7 +52,6 @@ _PUT_TO = re.compile(r"^[^，。；]{0,12}?(?:提出|发出)[^，。；]{0,8}?(?
 _OVERSEEN = re.compile(r"^[^，。；]{0,24}?的[^，。；]{0,8}?(?:监管|指导|监督|督促|督导|检查)")
 _PURPOSE = ("为", "以", "通过", "按照", "根据")
 _NEGATION = re.compile(r"不得|严禁|禁止|不要|不准|避免|防止")
-_QUOTED_TITLE = re.compile(r"《[^《》]{1,80}》")
 _REPORTED = re.compile(r"^[^，。；]{0,10}?(?:表示|介绍|说|指出|称|透露|告诉|认为|"
                        r"提醒|解释|回应)[，,：:]")
 _IMPOSES = re.compile(r"^(?:[^，。；]{0,4}?(?:有关|相关)?负责人)?"
@@ -66,12 +69,6 @@ _PERMISSION = re.compile(r"可(?!能|靠|控|行)|可以|鼓励|提倡|倡导")
 class Addressed:
     kind: str  # DIRECT, IMPOSED or IMPLICIT
     mention: str  # the target as written (for implicit: as the context wrote it)
-
-
-def masked(sentence: str) -> str:
-    """The sentence with quoted titles blanked out (《关于切实做好…的通知》 requires nothing), the
-    same length so positions still hold."""
-    return _QUOTED_TITLE.sub(lambda m: "《" + "□" * (len(m.group(0)) - 2) + "》", sentence)
 
 
 def addressed(sentence: str, target: Target) -> Addressed | None:
@@ -98,8 +95,8 @@ def _role(sentence: str, mention: Mention) -> str | None:
     rest = sentence[mention.end:]
     if _REPORTED.match(rest) or _IMPOSES.match(rest):
         return None  # "市交通局表示，包车必须…" said; "卫生健康委要求各省…" requires of others
-    verbs = _verb_chain(lead)
-    if verbs in (["与"], ["同"], ["和"]) and not _verb_chain(lead[:lead.rfind(verbs[0])]):
+    verbs = verb_chain(lead)
+    if verbs in (["与"], ["同"], ["和"]) and not verb_chain(lead[:lead.rfind(verbs[0])]):
         verbs = []  # "预检分诊与发热门诊，…应当…": joint subjects
     if verbs and verbs[-1] in ("对", "向"):
         if _PUT_TO.match(rest) and not _PAST.search(rest[:20]):
@@ -120,53 +117,17 @@ def _role(sentence: str, mention: Mention) -> str | None:
     return DIRECT if _has_predicate(sentence, mention) else None
 
 
-def _verb_chain(lead: str) -> list[str]:
-    """The verbs (and prepositions) that govern a mention: the last one in its clause and those
-    joined to it by 和/、/及 ("指导和帮助企业", "支持、指导、督促…场所"). Verbs inside a relative
-    clause ("符合上岗要求的企业") govern nothing: before a 的, the chain starts at the first verb
-    ("支持受疫情影响的企业")."""
-    found = list(_LEAD_VERB.finditer(lead))
-    if not found:
-        return []
-    relative = lead.rfind("的")
-    if relative > found[-1].start():
-        return _joined(lead, found[:1] + found[1:], forward=True)
-    return _joined(lead, found, forward=False)
-
-
-def _joined(lead: str, found: list[re.Match[str]], forward: bool) -> list[str]:
-    """The run of verbs joined only by 和/、/及/与, from the first match (forward) or back from
-    the last one."""
-    ordered = found if forward else list(reversed(found))
-    chain = [ordered[0]]
-    for match in ordered[1:]:
-        left, right = (chain[-1], match) if forward else (match, chain[-1])
-        if lead[left.end():right.start()].strip("和、及与并") != "":
-            break
-        chain.append(match)
-    chain.sort(key=lambda m: m.start())
-    return [m.group(0) for m in chain]
-
-
-def lead_of(sentence: str, start: int) -> str:
-    """The clause before a position, without its enumerator (一是, 3., （二）)."""
-    cut = 0
-    for match in _CLAUSE_MARK.finditer(sentence, 0, start):
-        cut = match.end()
-    return ENUMERATOR.sub("", sentence[cut:start]).strip()
-
-
 def _has_predicate(sentence: str, mention: Mention) -> bool:
     """The mention is followed by what it must do: an obligation in its own clause or in the
     next one before another subject ("企业复工复产前，必须…", "发热门诊，在诊疗流程上应当…"); or,
     at the start of a numbered item, any predicate that is not a permission."""
-    clause_end = _CLAUSE_MARK.search(sentence, mention.end)
+    clause_end = CLAUSE_MARK.search(sentence, mention.end)
     own = sentence[mention.end:clause_end.start() if clause_end else len(sentence)]
     verb = OBLIGATION.search(own)
     before = own[:verb.start()] if verb else own
     if "的" in before or _SPEECH.search(before):
         return False  # "…参与的联席会议负责…", "…等部门有关负责人均表示，…": not its predicate
-    if verb and not STRONG.fullmatch(verb.group(0)) and (_LEAD_VERB.search(before)
+    if verb and not STRONG.fullmatch(verb.group(0)) and (LEAD_VERB.search(before)
                                                          or _NARRATED.search(sentence)):
         return False  # "交通运输部门在做好…之外，还采取了…": a report, not a requirement
     if verb and not _PERMISSION.search(own[:verb.start()]):
@@ -177,7 +138,7 @@ def _has_predicate(sentence: str, mention: Mention) -> bool:
     relative = "的" in lead and not re.search(r"[和、与及]", lead.rsplit("的", 1)[-1])
     topic = not own.strip() and (relative or sentence.lstrip().startswith(("对", "针对")))
     if clause_end and not topic:  # "对…暂时受困的企业，不得抽贷": a topic, the banks' duty
-        after = _CLAUSE_MARK.split(sentence[clause_end.end():], maxsplit=1)[0]
+        after = CLAUSE_MARK.split(sentence[clause_end.end():], maxsplit=1)[0]
         verb = STRONG.search(after)
         if verb and verb.start() <= _NEXT_CLAUSE_LEAD and not other_subject(after):
             return True
@@ -201,20 +162,6 @@ _BENEFIT = re.compile(r"惠企|援企|助企|减免|补贴|纾困|稳岗|扶持�
 _REQUIRED_OF = re.compile(r"对(.{2,160}?)[，,]?(?:提出|作出|做出)(?:如下|以下|几点)"
                           r"(?:要求|倡议|意见|提示)")
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|几点|措施|工作|要求)[^，。；]{0,8}[：:。]?\s*$")
-# a clause that starts with someone else as its subject: a body (its name may hold verbs:
-# 市场监管部门), or people named before any verb (学生, 居民, 患者 …)
-_BODY = re.compile(r"^[^，。；：]{0,16}?(?:厅|局|委员会|委|办公室|政府|部门|部|机关|指挥部|"
-                   r"领导小组|工作组|党委|党组)(?=要|应|须|将|必须|负责|牵头|会同|联合|按照|根据|"
-                   r"对|在|于|和|、|及|与|等|，|可|已|均|都|也|还|不得|严禁|严格|加强|做好|下发|"
-                   r"印发|发布|出台|制定|明确|召开|部署)")
-_PEOPLE = re.compile(
-    r"^(?P<before>[^，。；：]{0,16}?)(?:学生|家长|居民|群众|患者|公民|个人|旅客|市民|村民|游客|"
-    r"病人|消费者|纳税人|缴费人|参保人|各地|各级|我们)们?(?=要|应|须|将|必须|负责|按照|根据|对|"
-    r"在|于|和|、|及|与|等|，|可|已|均|都|也|还|不得|严禁|严格|加强|做好)")
-_BY_SOMEONE = re.compile(r"^由[^，。；]{1,16}?(?:负责|牵头|组织|安排|承担|统筹)")
-_ADVERBIAL = re.compile(r"^(?:对|在|按|根据|针对|为|凡|如|若|一旦|对于|经|结合|通过|围绕|以|从|自)")
-
-
 def document_mention(title: str, head_lines: list[str], target: Target) -> str:
     """The target as a document addressed to it names it: a letter or a guide to it in the
     title (致…企业的一封信, 中小学校和托幼机构防控指引), its salutation ("各企业：",
@@ -237,7 +184,7 @@ def _addressing(line: str, target: Target, is_title: bool) -> str:
         rest = _TITLE_LEAD.sub("", line)
         letter = _LETTER.match(rest)
         guide = _ADDRESSED_KIND.search(line, mentions[0].end)
-        own = not _verb_chain(lead_of(rest, max(0, rest.find(mentions[0].text))))
+        own = not verb_chain(lead_of(rest, max(0, rest.find(mentions[0].text))))
         return mentions[0].text if (letter or (guide and own)) and not _BENEFIT.search(
             line) else ""
     required = _REQUIRED_OF.search(line)
@@ -285,58 +232,6 @@ def is_permission(sentence: str) -> bool:
     if allowed is None:
         return False
     return not OBLIGATION.search(sentence, 0, allowed.start())
-
-
-def has_subject(sentence: str) -> bool:
-    """Some clause starts with a subject of its own (a body, residents, patients, 我们 …): the
-    sentence is not the previous subject's."""
-    for clause in _CLAUSE_MARK.split(ENUMERATOR.sub("", sentence)):
-        if other_subject(clause.strip()):
-            return True
-    return False
-
-
-def other_subject(clause: str) -> bool:
-    """The clause starts with someone as its subject: a body or residents named before any
-    verb, or any noun phrase right before 要/应/必须 that is neither a time or place phrase
-    (疫情期间要…) nor the target's own staff (教师要…, 员工须…)."""
-    if not clause:
-        return False
-    if _BY_SOMEONE.match(clause):
-        return True  # "由市卫健委负责…", "由各区负责接回…"
-    if _ADVERBIAL.match(clause):
-        return False
-    unit = UNIT.match(clause)
-    if _BODY.match(clause) or (unit and not OBLIGATION.match(clause)):
-        return True
-    found = _PEOPLE.match(clause)
-    if found and not (_LEAD_VERB.search(found.group("before"))
-                      or OBLIGATION.search(found.group("before"))):
-        return True
-    modal = _NP_MODAL.match(clause)
-    if not modal:
-        return False
-    phrase = re.sub(r"[（(][^（）()]*[）)]$", "", modal.group("np"))  # 社区（村）
-    if not _ACTOR.search(phrase) or _STAFF.search(phrase) or ENUMERATOR.match(phrase):
-        return False
-    return not (_LEAD_VERB.search(phrase) or OBLIGATION.search(phrase) or _SETTING.search(phrase))
-
-
-_NP_MODAL = re.compile(r"^(?P<np>[^，。；：“”]{2,24}?)(?:要|应当|"
-                       r"应(?![对急用变收届邀聘运有该缴付纳享得])|必须|须|负责|不得|严禁|务必|"
-                       r"加强|做好|落实|严格|开展|建立|实行|组织)")
-# a phrase of time, place, manner or degree before a modal, not a subject
-_SETTING = re.compile(r"(?:时|后|後|前|期间|中|内|上|下|日|天|月|年|起|同时|方面|基础上|"
-                      r"情况下|过程|阶段|之际|期)$|^(?:同时|切实|进一步|及时|立即|必要时|特别|"
-                      r"尤其|还|也|都|均|并|更|一定|坚决|务必|全面|严格|重点|主要|首先|其次|此外|"
-                      r"另外|原则上|一律|凡|"
-                      r"如|若|一旦|每)")
-# what an actor's name ends with (施工总承包单位, 污水处理厂, 家庭成员, 疑似人员 …)
-_ACTOR = re.compile(r"(?:人员|单位|者|人|家属|成员|厂|公司|站|组|队|中心|协会|商会|机构|社区|"
-                    r"村|街道|乡镇|学校|医院|企业|银行|部门|(?:^|[各、和])[市县区州])$")
-# the target's own people: their duties in a document addressed to the target are its duties
-_STAFF = re.compile(r"员工|职工|教师|教职|医务人员|医护人员|工作人员|从业人员|作业人员|经营人员|"
-                    r"监督员|负责人|管理人员|安全员|值班人员|保洁人员|厨师|门卫|保安")
 
 
 def ends_list_lead(sentence: str, colon_only: bool = False) -> bool:

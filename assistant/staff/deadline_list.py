@@ -16,7 +16,7 @@ from assistant.core.dates import DATE_RE, match_date
 from assistant.core.text import split_sentences
 from assistant.core.types import DocRecord, Passage, SearchFilter
 from assistant.staff.across import Store, StoredDocument, stored_documents
-from assistant.staff.addressee import ENUMERATOR
+from assistant.staff.clauses import ENUMERATOR
 from assistant.staff.deadlines import DocDates, sentence_dues
 from assistant.staff.patterns import responsible_units
 from assistant.staff.tasks.rules import extract_rules

@@ -17,18 +17,17 @@ from assistant.core.types import Passage, SearchFilter
 from assistant.staff.across import Store, stored_documents
 from assistant.staff.addressee import (
     DIRECT,
-    ENUMERATOR,
     IMPLICIT,
     Addressed,
     addressed,
     document_mention,
     ends_list_lead,
-    has_subject,
     heading_topic,
     is_permission,
     is_requirement,
     required_of,
 )
+from assistant.staff.clauses import ENUMERATOR, has_subject
 from assistant.staff.patterns import (
     ACTION,
     OBLIGATION,
