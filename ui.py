@@ -49,7 +49,8 @@ CSS = """
 .pq-context summary {cursor: pointer; color: var(--color-accent); font-size: .9em}
 .pq-ctx {color: var(--body-text-color-subdued); font-size: .9em; margin: 4px 0}
 .pq-ctx-here {border-left: 3px solid var(--color-accent); padding-left: 6px; margin: 4px 0}
-.pq-open {margin-left: 8px; white-space: nowrap}
+.pq-open {margin-left: 8px; white-space: nowrap; color: var(--color-accent); cursor: pointer;
+  text-decoration: underline}
 .pq-original {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px;
   margin-top: 8px; max-height: calc(100vh - 140px); overflow-y: auto}
 .pq-original-head {font-weight: 600; margin-bottom: 6px}
@@ -62,12 +63,14 @@ CSS = """
 """
 # a click on 查看原文 in the sources panel sends the chunk and the cited sentence to Python
 OPEN_JS = """
-element.addEventListener('click', (event) => {
+const open = (event) => {
   const link = event.target.closest('[data-pq-open]');
   if (!link) return;
   event.preventDefault();
   trigger('click', {chunk: link.dataset.pqOpen, quote: link.dataset.pqQuote || ''});
-});
+};
+element.addEventListener('click', open);
+element.addEventListener('keydown', (event) => { if (event.key === 'Enter') open(event); });
 """
 SCROLL_JS = """() => {
   const here = document.querySelector('#pq-original-view #pq-here');

@@ -19,6 +19,8 @@ The readings, in the order they are tried (README "时限日历" lists them with
 - R7 a span counted from another event (受理申请之日起5个工作日内, 疫情解除后三个月内), or with no
   base at all (2小时内): no date.
 - R9 vague (汛前, 开学前, 今年): no date.
+- Not a deadline at all: a date 截至 ("as of", 截至2019年底全市已有…) or the end of a period
+  (防火期为11月1日至次年4月30日).
 - R10 anything relative to a document whose date (or 施行日期) is not known: no date. So is a span
   counted from 发布/公布 in a law that records revisions: its date is the latest revision's, not
   the first promulgation the span counts from.
@@ -50,6 +52,7 @@ _FROM_DOCUMENT = re.compile(r"本(?:法|条例|办法|规定|细则|通知|意�
 _IN_FORCE = re.compile(r"施行|实施|生效")
 _SPAN_UNITS = {"工作日": "wd", "个工作日": "wd", "日": "d", "天": "d", "个月": "m", "月": "m",
                "年": "y", "周": "w"}
+_AS_OF = re.compile(r"截至?\s*$")  # 截至2019年底，全市已有…: as of a date, no deadline (截止 is one)
 _VAGUE = ("今年", "全年", "汛前", "汛期", "主汛期", "长期坚持", "持续推进")
 
 
@@ -80,7 +83,8 @@ class Due:
 
 def time_nodes(sentence: str) -> list[TimeNode]:
     """Every time node of the sentence, left to right; of overlapping ones the longest."""
-    found = [(m.start(), m.end()) for p in (*DEADLINES, SPAN) for m in p.finditer(sentence)]
+    found = [(m.start(), m.end()) for p in (*DEADLINES, SPAN) for m in p.finditer(sentence)
+             if not _AS_OF.search(sentence, 0, m.start())]
     found.sort(key=lambda span: (span[0], -(span[1] - span[0])))
     nodes: list[TimeNode] = []
     for start, end in found:

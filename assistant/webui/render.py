@@ -104,9 +104,9 @@ def open_link(passage: Passage, sentence: str) -> str:
     """查看原文: the page (PDF) or the document's text (docx/txt/md) at this passage; the page's
     script sends the chunk id and the cited sentence to the viewer, which finds the sentence's
     page (the card's 第N页 is where the chunk starts)."""
-    return (f' <a href="#pq-original" class="pq-open" role="button" '
+    return (f' <span class="pq-open" role="button" tabindex="0" '
             f'data-pq-open="{html.escape(passage.chunk_id)}" '
-            f'data-pq-quote="{html.escape(sentence)}">查看原文</a>')
+            f'data-pq-quote="{html.escape(sentence)}">查看原文</span>')
 
 
 def _context_block(passage: Passage, context: Sequence[Passage]) -> str:

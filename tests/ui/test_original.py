@@ -120,7 +120,7 @@ def test_bad_citations_are_refused_with_a_message(services):
 def test_the_source_card_links_to_the_original(pdf_services):
     chunk = cited_chunk(pdf_services)
     card = source_card(Citation(1, chunk, 1), f"各区要……{PDF_SENTENCE}[1]", [])
-    link = re.search(r'<a [^>]*class="pq-open"[^>]*>([^<]+)</a>', card)
+    link = re.search(r'<span [^>]*class="pq-open"[^>]*>([^<]+)</span>', card)
     assert link and link.group(1) == "查看原文"
     assert f'data-pq-open="{chunk.chunk_id}"' in link.group(0)
     assert PDF_SENTENCE in link.group(0)

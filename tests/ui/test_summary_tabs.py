@@ -25,7 +25,8 @@ def test_summary_tab_asks_for_a_target_and_says_when_nothing_is_found(services):
 
 def test_calendar_tab_groups_deadlines_by_month(services):
     outcome = make_calendar(services, "", "")
-    assert "## 2024年10月" in outcome.markdown and "## 2025年4月" in outcome.markdown
+    assert "## 2024年10月" in outcome.markdown
+    assert "2025年4月30日" not in outcome.markdown  # the end of a period (防火期), no deadline
     # the notice states no date of its own: its "11月15日前" is listed, without a date
     assert "## 未能确定日期" in outcome.markdown and "11月15日前" in outcome.markdown
     assert {Path(f).suffix for f in outcome.files} == {".ics", ".xlsx"}

@@ -64,6 +64,17 @@ def test_r4_a_period_ends_on_its_last_day(sentence, date):
     assert due(sentence)[0::2] == (date, "R4")
 
 
+def test_as_of_a_date_is_no_deadline():
+    assert time_nodes("截至2019年底，全市有转移输出人员118万人。") == []
+    assert due("申报截止到6月10日。")[0] == "2023-06-10"
+
+
+def test_a_period_is_not_a_deadline_and_its_year_is_not_read_alone():
+    """防火期为2024年11月1日至2025年4月30日: a period, not a 2025-12-31 deadline."""
+    assert [d for _, d in sentence_dues("防火期为2024年11月1日至2025年4月30日。", NOTICE)
+            if d.date] == []
+
+
 @pytest.mark.parametrize("sentence", ["到2025年，建成区绿化覆盖率达到45%。",
                                       "2025年前完成老旧小区改造。",
                                       "力争2025年实现全覆盖。", "有效期至2025年底。"])
