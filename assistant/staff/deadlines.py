@@ -52,7 +52,8 @@ _FROM_DOCUMENT = re.compile(r"本(?:法|条例|办法|规定|细则|通知|意�
 _IN_FORCE = re.compile(r"施行|实施|生效")
 _SPAN_UNITS = {"工作日": "wd", "个工作日": "wd", "日": "d", "天": "d", "个月": "m", "月": "m",
                "年": "y", "周": "w"}
-_AS_OF = re.compile(r"截至?\s*$")  # 截至2019年底，全市已有…: as of a date, no deadline (截止 is one)
+# 截至2019年底，全市已有…: as of a date, no deadline (截止 is one)
+_AS_OF = re.compile(r"截至?\s*$")
 _VAGUE = ("今年", "全年", "汛前", "汛期", "主汛期", "长期坚持", "持续推进")
 
 
