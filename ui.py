@@ -1,7 +1,8 @@
 """Gradio front end: `build_app(services) -> gr.Blocks`, `serve(services)` (policyqa serve).
 
-Tabs — 对话, 知识库, 命中测试, 任务清单, 文件对比, 管理 — over one Services object and its views
-on the knowledge bases. Every handler first asks the Gate (assistant/webui/gate.py, via
+Tabs — 对话, 知识库, 命中测试, 任务清单, 文件对比, 汇总, 日历, 管理 — over one Services object and
+its views on the knowledge bases; a source card's 查看原文 opens the cited page (PDF) or the
+document's text at the passage. Every handler first asks the Gate (assistant/webui/gate.py, via
 `_session`/`_reader`/`_user` below) who the logged-in user is and whether they may do this in
 this knowledge base; a new handler does the same. The page loads
 nothing from outside the machine (system fonts, no analytics, no share link). This is the only
@@ -58,7 +59,33 @@ CSS = """
 .pq-context summary {cursor: pointer; color: var(--color-accent); font-size: .9em}
 .pq-ctx {color: var(--body-text-color-subdued); font-size: .9em; margin: 4px 0}
 .pq-ctx-here {border-left: 3px solid var(--color-accent); padding-left: 6px; margin: 4px 0}
+.pq-open {margin-left: 8px; white-space: nowrap; color: var(--color-accent); cursor: pointer;
+  text-decoration: underline}
+.pq-original {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px;
+  margin-top: 8px; max-height: calc(100vh - 140px); overflow-y: auto}
+.pq-original-head {font-weight: 600; margin-bottom: 6px}
+.pq-page-box {position: relative}
+.pq-page {width: 100%; height: auto; display: block; border: 1px solid var(--border-color-primary)}
+.pq-here-anchor {position: absolute; left: 0; width: 1px; height: 1px}
+.pq-here {border-left: 3px solid var(--color-accent); padding-left: 6px; margin: 6px 0}
+.pq-here-path, .pq-para {font-size: .9em; color: var(--body-text-color-subdued); margin: 4px 0}
+.pq-note {font-size: .85em; color: #b45309; margin: 4px 0}
 """
+# a click on 查看原文 in the sources panel sends the chunk and the cited sentence to Python
+OPEN_JS = """
+const open = (event) => {
+  const link = event.target.closest('[data-pq-open]');
+  if (!link) return;
+  event.preventDefault();
+  trigger('click', {chunk: link.dataset.pqOpen, quote: link.dataset.pqQuote || ''});
+};
+element.addEventListener('click', open);
+element.addEventListener('keydown', (event) => { if (event.key === 'Enter') open(event); });
+"""
+SCROLL_JS = """() => {
+  const here = document.querySelector('#pq-original-view #pq-here');
+  if (here) here.scrollIntoView({block: 'center'});
+}"""
 
 
 def make_theme() -> gr.themes.Base:
@@ -106,6 +133,10 @@ def build_app(services: Services, login_required: bool | None = None) -> gr.Bloc
                 _tasks_tab(page, tasks_tab, kb)
             with gr.Tab("文件对比", id="compare") as compare_tab:
                 _compare_tab(page, compare_tab, kb)
+            with gr.Tab("汇总", id="summary") as summary_tab:
+                _summary_tab(page, summary_tab, kb)
+            with gr.Tab("日历", id="calendar") as calendar_tab:
+                _calendar_tab(page, calendar_tab, kb)
             with gr.Tab("管理", id="admin", visible=False) as admin_tab:
                 admin = _admin_tab(page)
         header = dict(kb=kb, kb_select=kb_select, who=who, admin_tab=admin_tab)
@@ -178,11 +209,27 @@ def _chat_tab(page: Page) -> dict:
                                    label="只在这些文件中查找（不选 = 全部）",
                                    allow_custom_value=True)
                 doc_type = gr.Dropdown([ALL_TYPES, *DOC_TYPES], value=ALL_TYPES, label="文件类型")
-            sources = gr.HTML(sources_panel([]), label="来源", elem_id="pq-sources")
+            sources = gr.HTML(sources_panel([]), label="来源", elem_id="pq-sources",
+                              js_on_load=OPEN_JS)
+            original = gr.HTML("", elem_id="pq-original-view")
     parts = dict(turns=turns, chatbot=chatbot, question=question, form=form, docs=docs,
                  doc_type=doc_type, sources=sources, status=status, files=files)
     _wire_chat(page, parts, send, new_chat, export)
+    _wire_original(page, sources, original)
     return parts
+
+
+def _wire_original(page: Page, sources: gr.HTML, original: gr.HTML) -> None:
+    """查看原文 on a source card: the page with the sentence highlighted, or the text at it."""
+    from assistant.webui.original import open_original
+
+    def on_open(evt: gr.EventData, request: gr.Request):
+        _, view = _reader(page, request)  # only a knowledge base the user may read
+        data = getattr(evt, "_data", None) or {}
+        return open_original(view, str(data.get("chunk", "")), str(data.get("quote", "")))
+
+    sources.click(on_open, None, original, api_visibility="private",
+                  show_progress="hidden").then(None, None, None, js=SCROLL_JS)
 
 
 def _examples(questions: list[str]) -> list[Any]:
@@ -383,6 +430,71 @@ def _tasks_tab(page: Page, tab: gr.Tab, kb: gr.State) -> None:
 
     run.click(on_run, [doc, section, kb], [table, status, files], api_name="tasks")
     tab.select(on_select, kb, doc, api_visibility="private", show_progress="hidden")
+
+
+def _summary_tab(page: Page, tab: gr.Tab, kb: gr.State) -> None:
+    """汇总: what every document of the session's knowledge base requires of a target, grouped
+    by document, cited."""
+    from assistant.staff.requirements_export import HEADERS
+    from assistant.webui.summary import make_summary
+
+    with gr.Row():
+        target = gr.Textbox(label="对象", placeholder="如：企业、乡镇、医疗机构、学校、市发改委",
+                            scale=3, elem_id="pq-summary-target")
+        docs = gr.Dropdown([], multiselect=True, value=[], allow_custom_value=True,
+                           label="只在这些文件中（不选 = 全部）", scale=3)
+        versions = gr.Checkbox(label="包括旧版本", value=False, scale=1)
+        run = gr.Button("汇总", variant="primary", scale=1, min_width=80)
+    status = gr.Markdown("")
+    table = gr.Dataframe(headers=list(HEADERS), wrap=True, interactive=False, max_height=560,
+                         elem_id="pq-summary", column_widths=["5%", "17%", "36%", "9%", "6%",
+                                                              "10%", "7%", "10%"])
+    files = gr.File(label="下载（Excel / Word）", file_count="multiple", visible=False)
+
+    def on_run(who, sources, old, kb_name, request: gr.Request):
+        session = _session(page, request, "read", kb_name)
+        outcome = make_summary(session.services, who, bool(old), sources)
+        return outcome.rows, outcome.message, gr.File(value=outcome.files or None,
+                                                      visible=bool(outcome.files))
+
+    inputs = [target, docs, versions, kb]
+    run.click(on_run, inputs, [table, status, files], api_name="requirements")
+    target.submit(on_run, inputs, [table, status, files], api_visibility="private")
+    tab.select(_choices_for(page), kb, docs, api_visibility="private", show_progress="hidden")
+
+
+def _calendar_tab(page: Page, tab: gr.Tab, kb: gr.State) -> None:
+    """日历: every deadline of the session's knowledge base by month, with its task, unit and
+    source; .ics and .xlsx."""
+    from assistant.webui.summary import make_calendar
+
+    with gr.Row():
+        since = gr.Textbox(label="起（YYYY-MM-DD，不填 = 不限）", scale=2)
+        until = gr.Textbox(label="止（不填 = 不限）", scale=2)
+        docs = gr.Dropdown([], multiselect=True, value=[], allow_custom_value=True,
+                           label="只看这些文件（不选 = 全部）", scale=3)
+        run = gr.Button("生成日历", variant="primary", scale=1, min_width=100)
+    status = gr.Markdown("")
+    files = gr.File(label="下载（日历 .ics / Excel）", file_count="multiple", visible=False)
+    body = gr.Markdown("", elem_id="pq-calendar")
+
+    def on_run(low, high, sources, kb_name, request: gr.Request):
+        session = _session(page, request, "read", kb_name)
+        outcome = make_calendar(session.services, low, high, sources)
+        return outcome.markdown, outcome.message, gr.File(value=outcome.files or None,
+                                                          visible=bool(outcome.files))
+
+    run.click(on_run, [since, until, docs, kb], [body, status, files], api_name="deadlines")
+    tab.select(_choices_for(page), kb, docs, api_visibility="private", show_progress="hidden")
+
+
+def _choices_for(page: Page):  # noqa: ANN202 — a Gradio handler
+    """A tab's document list, from the session's knowledge base (checked like every handler)."""
+    def on_select(kb_name, request: gr.Request):
+        session = _session(page, request, "read", kb_name)
+        return gr.Dropdown(choices=Library(session.services).document_choices())
+
+    return on_select
 
 
 def _admin_tab(page: Page) -> dict:

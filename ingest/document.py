@@ -24,6 +24,7 @@ class ParsedDocument:
     status: StatusInfo
     chunks: list[Chunk]
     format: str
+    ocr_boxes: list | None = None  # a scanned PDF's OCR boxes per page (原文定位 keeps them)
 
 
 def chunk_sizes(settings: IngestSettings) -> ChunkSizes:
@@ -46,4 +47,4 @@ def parse_document(path: Path, settings: IngestSettings) -> ParsedDocument:
     if not chunks:
         raise IngestError("no text to index after clean-up")
     return ParsedDocument(text, meta, extract_status(text, meta.date), chunks,
-                          doc.metadata.get("format", ""))
+                          doc.metadata.get("format", ""), doc.metadata.get("ocr_boxes"))

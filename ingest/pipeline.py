@@ -24,6 +24,7 @@ from assistant.core.settings import Settings
 from assistant.core.types import Chunk, DocRecord, indexed_text
 from ingest.document import chunk_sizes, parse_document
 from ingest.loaders.dispatch import iter_source_files
+from ingest.originals import keep_original
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class DocumentStore(Protocol):
 
     def commit(self) -> None: ...
 
+    def original_path(self, doc_hash: str) -> Path: ...
+
 
 class IngestPipeline:
     def __init__(self, kb: DocumentStore, settings: Settings, embedder: Embeddings) -> None:
@@ -147,6 +150,8 @@ class IngestPipeline:
 
     def prepare(self, path: Path, source: str, doc_hash: str) -> tuple[DocRecord, list[Chunk]]:
         parsed = parse_document(path, self.settings.ingest)
+        if parsed.format == "pdf":  # 原文定位: the page viewer renders the stored copy
+            keep_original(path, self.kb.original_path(doc_hash), parsed.ocr_boxes)
         meta, status = parsed.meta, parsed.status
         record = DocRecord(doc_hash=doc_hash, sources=(source,), title=meta.title,
                            doc_type=meta.doc_type, doc_no=meta.doc_no, issuer=meta.issuer,

@@ -105,6 +105,7 @@ class KnowledgeBase:
         records = self.records()
         if self.store.chunks.count() != sum(r.chunks for r in records.values()):
             self.store.purge_orphans(set(records))
+        self._purge_original_orphans()
 
     def add_document(self, record: DocRecord, chunks: list[Chunk],
                      vectors: list[list[float]]) -> None:
@@ -153,7 +154,26 @@ class KnowledgeBase:
                 self.store.delete_chunks(record.doc_hash)
                 del self.records()[record.doc_hash]
                 self._changes.append(("remove", record.doc_hash))
+                self._drop_original(record.doc_hash)
         return found
+
+    def original_path(self, doc_hash: str) -> Path:
+        """Where a stored PDF's copy lives (原文定位): originals/<doc hash>.pdf."""
+        return self.index_folder / "originals" / f"{doc_hash}.pdf"
+
+    def _drop_original(self, doc_hash: str) -> None:
+        original = self.original_path(doc_hash)
+        for path in (original, original.with_suffix(".ocr.json")):
+            path.unlink(missing_ok=True)
+
+    def _purge_original_orphans(self) -> None:
+        """Copies a crashed ingest wrote for a document whose record never committed."""
+        folder = self.index_folder / "originals"
+        if folder.is_dir():
+            records = self.records()
+            for path in folder.iterdir():
+                if path.name.split(".")[0] not in records:
+                    path.unlink(missing_ok=True)
 
     def commit(self) -> None:
         """Publish the changes: log them, bump the generation, bring the index to it (this

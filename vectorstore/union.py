@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from assistant.core.types import DocRecord, Passage, SearchFilter
 from vectorstore.hybrid import Ranked, fuse, rerank_by_sentence
@@ -85,6 +86,11 @@ class KnowledgeBaseUnion:
 
     def document_passages(self, doc_hash: str) -> list[Passage]:
         return next((found for kb in self.kbs if (found := kb.document_passages(doc_hash))), [])
+
+    def original_path(self, doc_hash: str) -> Path:
+        """The stored PDF copy in the member that holds the document (原文定位)."""
+        holder = next((kb for kb in self.kbs if doc_hash in kb.records()), self.kbs[0])
+        return holder.original_path(doc_hash)
 
 
 def _ranking(scored: Iterable[tuple[str, float | None]]) -> Ranked:

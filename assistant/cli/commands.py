@@ -54,7 +54,14 @@ def cmd_ask(services: Services, args: argparse.Namespace) -> int:
     require_store(services.settings)
     filters = _filters(services, args)
     form = args.mode  # the CLI flag keeps its name: --mode qa|outline|draft
-    if form != "qa":
+    from assistant.staff.requirements_export import cross_document_answer
+
+    summary = cross_document_answer(services, args.question, filters) if form == "qa" else None
+    if summary is not None:  # “各文件对企业提出了哪些要求？” → 汇总
+        answer = summary
+        if not args.json:
+            print(answer.text)
+    elif form != "qa":
         from assistant.staff.forms import run_form
 
         answer = run_form(services.chain(form=form), services.kb, form, args.question, filters)
@@ -208,6 +215,48 @@ def cmd_tasks(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_requirements(services: Services, args: argparse.Namespace) -> int:
+    from assistant.staff.requirements import requirement_table
+    from assistant.staff.requirements_export import (
+        export_requirements,
+        requirement_json,
+        requirements_markdown,
+        summary_line,
+    )
+
+    require_store(services.settings)
+    table = requirement_table(services, args.target, _filters(services, args), args.all_versions)
+    if args.json:
+        print_json([requirement_json(row) for row in table.rows])
+        print(summary_line(table), file=sys.stderr)
+    else:
+        print(requirements_markdown(table))
+    if args.out:
+        print(f"exported {export_requirements(table, args.out)}", file=sys.stderr)
+    return 0
+
+
+def cmd_deadlines(services: Services, args: argparse.Namespace) -> int:
+    from assistant.cli.parser import due_range
+    from assistant.staff.deadline_export import deadline_json, deadlines_markdown, export_deadlines
+    from assistant.staff.deadline_list import deadline_rows
+
+    require_store(services.settings)
+    since, until = due_range(args)
+    rows, undated = deadline_rows(services, _filters(services, args), since, until)
+    if args.json:
+        print_json([deadline_json(row) for row in rows])
+    else:
+        print(deadlines_markdown(rows))
+    dated = sum(1 for r in rows if r.due)
+    print(f"共 {len(rows)} 项时限，{dated} 项已定日期" + (
+        f"；另有 {undated} 项未能确定日期，不在所选日期范围内列出" if undated else ""),
+        file=sys.stderr)
+    if args.out:
+        print(f"exported {export_deadlines(rows, args.out)}", file=sys.stderr)
+    return 0
+
+
 def cmd_config(services: Services, args: argparse.Namespace) -> int:
     from assistant.core.settings import describe
 
@@ -231,4 +280,5 @@ COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "delete": cmd_delete, "meta": cmd_meta, "eval": cmd_eval, "serve": cmd_serve,
     "compare": cmd_compare, "tasks": cmd_tasks, "config": cmd_config, "models": cmd_models,
     "kb": cmd_kb, "user": cmd_user, "audit": cmd_audit,
+    "requirements": cmd_requirements, "deadlines": cmd_deadlines,
 }

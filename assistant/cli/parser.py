@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from assistant.core.dates import parse_date
+from assistant.core.dates import full_day, parse_date
 from assistant.core.errors import ConfigError
 from assistant.core.types import DOC_TYPES, STATUSES, SearchFilter
 
@@ -88,6 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "(default: print a Markdown table)")
 
     _admin_commands(sub)
+    req = _command(sub, "requirements", "汇总: what every stored document requires of a target "
+                                        "(企业, 乡镇, 医疗机构, 市发改委 …), grouped by document")
+    req.add_argument("target",
+                     help="who the requirements are addressed to, e.g. 企业 or 各县（市）")
+    req.add_argument("--all-versions", action="store_true",
+                     help="also read older versions of documents (default: current ones only)")
+    req.add_argument("--json", action="store_true", help="print a JSON array")
+    req.add_argument("--out", type=Path, help="write FILE.xlsx, FILE.docx or FILE.md")
+    _filters(req)
+
+    dl = _command(sub, "deadlines", "时限日历: every deadline of the stored documents, resolved "
+                                    "to a date where the text fixes one")
+    dl.add_argument("--from", dest="since_due", metavar="YYYY-MM-DD",
+                    help="only deadlines due on/after this date")
+    dl.add_argument("--to", dest="until_due", metavar="YYYY-MM-DD",
+                    help="only deadlines due on/before this date")
+    dl.add_argument("--doc", action="append", default=[], metavar="SOURCE",
+                    help="only this document (repeatable; as `list` prints it)")
+    dl.add_argument("--json", action="store_true", help="print a JSON array")
+    dl.add_argument("--out", type=Path, help="write FILE.ics, FILE.xlsx or FILE.md")
+
     _command(sub, "config", "print every setting with its current value and meaning")
     _command(sub, "models", "show the answer models: what is installed and where")
     return parser
@@ -152,6 +173,19 @@ def _filters(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--type", choices=DOC_TYPES, help="only documents of this type")
     cmd.add_argument("--since", help="only documents dated on/after YYYY[-MM[-DD]]")
     cmd.add_argument("--until", help="only documents dated on/before YYYY[-MM[-DD]]")
+
+
+def due_range(args: argparse.Namespace) -> tuple[str, str]:
+    """--from/--to of `deadlines` as YYYY-MM-DD (a month or a year covers all of it)."""
+    bounds = []
+    for flag, name, end in (("--from", "since_due", False), ("--to", "until_due", True)):
+        value = getattr(args, name, None) or ""
+        try:
+            bounds.append(full_day(parse_date(value), end) if value else "")
+        except ValueError:
+            raise ConfigError(f"{flag} {value!r} is not a date: use YYYY-MM-DD, YYYY-MM or "
+                              f"YYYY") from None
+    return bounds[0], bounds[1]
 
 
 def filters_from(args: argparse.Namespace, resolve) -> SearchFilter:  # noqa: ANN001

@@ -42,6 +42,19 @@ def format_date(year: str, month: str | None, day: str | None) -> str | None:
     return d.isoformat()[: 4 + 3 * bool(month) + 3 * bool(day)] if ok else None
 
 
+def full_day(date: str, end: bool) -> str:
+    """A YYYY[-MM[-DD]] bound as a day: its first day, or (end) its last (2020-02 → 2020-02-29)."""
+    import calendar
+
+    parts = date.split("-")
+    if len(parts) == 3:
+        return date
+    if len(parts) == 2:
+        last = calendar.monthrange(int(parts[0]), int(parts[1]))[1]
+        return f"{date}-{last:02d}" if end else f"{date}-01"
+    return f"{date}-12-31" if end else f"{date}-01-01"
+
+
 def cn_number(s: str) -> str:
     """二〇二二 -> 2022, 十五 -> 15, 二十一 -> 21 (as digit strings)."""
     if "十" not in s:

@@ -24,6 +24,7 @@ from assistant.core.sources import source_line, sources_block
 from assistant.core.types import Answer, Passage, SearchFilter
 from assistant.llm.queue import ModelQueue
 from assistant.staff.forms import Form, run_form
+from assistant.staff.requirements_export import cross_document_answer
 from assistant.webui.files import FeedbackLog, Turn, export_conversation
 from assistant.webui.render import answer_markdown, md_escape, source_card, sources_panel
 
@@ -131,6 +132,10 @@ class Chat:
             chain = self.services.chain(form=form)
             yield run_form(chain, self.services.corpus, form, question, filters)
             return
+        summary = cross_document_answer(self.services, question, filters)
+        if summary is not None:  # “各文件对企业提出了哪些要求？”: 汇总, not one or two passages
+            yield summary
+            return
         yield from self.services.chain().partials(question, filters, history_of(turns))
 
     def sources_html(self, answer: Answer) -> str:
@@ -149,6 +154,10 @@ class Chat:
 
     def api_chat(self, question: str) -> str:
         """The `/chat` endpoint: qa, no memory; answer text, then the 来源 list."""
+        answer = cross_document_answer(self.services, question.strip())
+        if answer is not None:
+            block = sources_block(answer.citations)
+            return answer.text + ("\n\n" + block if block else "")
         if self.model_queue is None:
             answer = self.services.ask(question.strip(), SearchFilter())
         else:

@@ -81,15 +81,32 @@ def source_card(citation: Citation, answer_text: str, context: Sequence[Passage]
     details = "，".join(x for x in (p.doc_no, chinese_date(p.date)) if x)
     where = " · ".join(x for x in (p.heading, f"第{p.page}页" if p.page else "") if x)
     title = f"《{p.title}》" if p.title else p.source
-    marked = highlight(p.text, cited_sentences(p.text, answer_text))
+    cited = cited_sentences(p.text, answer_text)
+    marked = highlight(p.text, cited)
     return (
         f'<div class="pq-card" id="pq-source-{citation.n}">'
         f'<div class="pq-card-title"><span class="pq-n">[{citation.n}]</span> '
         f"{html.escape(title)}{html.escape(f'（{details}）' if details else '')}"
         f"{html.escape(status_note(p) + version_note(p))}</div>"
-        f'<div class="pq-card-where">{html.escape(where or "（无章节标题）")}</div>'
+        f'<div class="pq-card-where">{html.escape(where or "（无章节标题）")}'
+        f"{open_link(p, first_in(p.text, cited))}</div>"
         f'<div class="pq-card-text">{marked}</div>'
         f"{_context_block(p, context)}</div>")
+
+
+def first_in(text: str, sentences: set[str]) -> str:
+    """The sentence of a set that comes first in the text ("" for none)."""
+    placed = sorted((text.find(s), s) for s in sentences if s and text.find(s) >= 0)
+    return placed[0][1] if placed else ""
+
+
+def open_link(passage: Passage, sentence: str) -> str:
+    """查看原文: the page (PDF) or the document's text (docx/txt/md) at this passage; the page's
+    script sends the chunk id and the cited sentence to the viewer, which finds the sentence's
+    page (the card's 第N页 is where the chunk starts)."""
+    return (f' <span class="pq-open" role="button" tabindex="0" '
+            f'data-pq-open="{html.escape(passage.chunk_id)}" '
+            f'data-pq-quote="{html.escape(sentence)}">查看原文</span>')
 
 
 def _context_block(passage: Passage, context: Sequence[Passage]) -> str:

@@ -30,10 +30,11 @@ def load_document(path: Path, *, max_text_chars: int = 5_000_000, ocr: str = "au
         raise IngestError(reason)
     size = file_size(path)
     page_starts: tuple[int, ...] = ()
+    ocr_boxes = None
     if suffix == ".pdf":
         from ingest.loaders.pdf import load_pdf
 
-        text, page_starts = load_pdf(path, max_text_chars, ocr, ocr_max_pages)
+        text, page_starts, ocr_boxes = load_pdf(path, max_text_chars, ocr, ocr_max_pages)
     elif suffix == ".docx":
         from ingest.loaders.docx import read_docx
 
@@ -45,6 +46,8 @@ def load_document(path: Path, *, max_text_chars: int = 5_000_000, ocr: str = "au
                           "文件中没有文字")
     check_size(len(text), max_text_chars)
     metadata = {"source": str(path), "format": suffix[1:], "page_starts": list(page_starts)}
+    if ocr_boxes:
+        metadata["ocr_boxes"] = ocr_boxes
     return Document(page_content=text, metadata=metadata)
 
 

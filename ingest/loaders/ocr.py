@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -21,6 +22,15 @@ RENDER_SCALE = 2.0  # 72 dpi × 2 = 144 dpi: small print stays legible, a page O
 MIN_SCORE = 0.5  # boxes RapidOCR is less sure of are mostly specks and stamps
 
 Box = tuple[float, float, float, str]  # top, bottom, left, text
+# a recognised text box in PDF points from the page's top-left corner: x0, y0, x1, y1, text
+# (kept with the stored original, so the page viewer can highlight a cited sentence)
+PointBox = tuple[float, float, float, float, str]
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    text: str
+    boxes: tuple[PointBox, ...] = ()
 
 
 def ocr_available() -> bool:
@@ -30,6 +40,11 @@ def ocr_available() -> bool:
 
 def ocr_pdf(path: Path, max_pages: int) -> list[str]:
     """The text of every page of a PDF, read by OCR, lines in reading order."""
+    return [page.text for page in ocr_pages(path, max_pages)]
+
+
+def ocr_pages(path: Path, max_pages: int) -> list[OcrPage]:
+    """Every page of a PDF read by OCR: its text (lines in reading order) and its boxes."""
     import pypdfium2 as pdfium
 
     try:
@@ -44,12 +59,12 @@ def ocr_pdf(path: Path, max_pages: int) -> list[str]:
                 f"(setting ingest.ocr_max_pages) — OCR it with a dedicated tool first / "
                 f"扫描件页数过多，请先用专门工具OCR"
             )
-        return [_page_text(pdf[index], path, index + 1) for index in range(len(pdf))]
+        return [_page(pdf[index], path, index + 1) for index in range(len(pdf))]
     finally:
         pdf.close()
 
 
-def _page_text(page: Any, path: Path, number: int) -> str:
+def _page(page: Any, path: Path, number: int) -> OcrPage:
     import numpy as np
 
     engine = _ready_engine()
@@ -60,11 +75,12 @@ def _page_text(page: Any, path: Path, number: int) -> str:
     except Exception as exc:  # a page pdfium cannot render: the others still count
         logger.warning("skipped ocr page file=%s page=%d reason=%s", path, number,
                        error_summary(exc))
-        return ""
-    lines = reading_order(_boxes(result or []))
+        return OcrPage("")
+    kept = _kept(result or [])
+    lines = reading_order([(y0, y1, x0, text) for x0, y0, x1, y1, text in kept])
     logger.info("ocr file=%s page=%d lines=%d seconds=%.1f", path, number, len(lines),
                 time.perf_counter() - start)
-    return "\n".join(lines)
+    return OcrPage("\n".join(lines), tuple(kept))
 
 
 def _ready_engine() -> Any:
@@ -83,14 +99,15 @@ def _engine() -> Any:
     return RapidOCR()
 
 
-def _boxes(result: Sequence[Any]) -> list[Box]:
-    boxes: list[Box] = []
+def _kept(result: Sequence[Any]) -> list[PointBox]:
+    """The boxes RapidOCR is sure enough of, in PDF points."""
+    boxes: list[PointBox] = []
     for points, text, score in result:
         if float(score) < MIN_SCORE or not str(text).strip():
             continue
-        ys = [float(p[1]) for p in points]
-        xs = [float(p[0]) for p in points]
-        boxes.append((min(ys), max(ys), min(xs), str(text).strip()))
+        ys = [float(p[1]) / RENDER_SCALE for p in points]
+        xs = [float(p[0]) / RENDER_SCALE for p in points]
+        boxes.append((min(xs), min(ys), max(xs), max(ys), str(text).strip()))
     return boxes
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assistant.core.errors import IngestError
 from ingest.clean import clean_pages
@@ -29,23 +29,30 @@ _GARBAGE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xa6\xa8-\xaf\xb4-\xb6\xb
                       "\xd8-\xf6\xf8-\u024f\ue000-\uf8ff\ufffd]")
 
 
+class PdfText(NamedTuple):
+    text: str
+    page_starts: tuple[int, ...]
+    ocr_boxes: list[list[Any]] | None = None  # per page, when the text came from OCR
+
+
 def load_pdf(path: Path, max_text_chars: int, ocr: str = "auto",
-             ocr_max_pages: int = 50) -> tuple[str, tuple[int, ...]]:
-    """Cleaned text and page start offsets; IngestError with an actionable reason."""
+             ocr_max_pages: int = 50) -> PdfText:
+    """Cleaned text and page start offsets (and the OCR boxes of a scan); IngestError with an
+    actionable reason."""
     text, starts = clean_pages(_read_pdf_pages(path, max_text_chars))
     problem = text_layer_problem(text)
     if not problem:
-        return text, starts
+        return PdfText(text, starts)
     if ocr == "off" or not _ocr_available():
         raise IngestError(problem)
-    from ingest.loaders.ocr import ocr_pdf
+    from ingest.loaders.ocr import ocr_pages
 
-    pages = ocr_pdf(path, ocr_max_pages)
-    check_size(sum(map(len, pages)), max_text_chars)
-    text, starts = clean_pages(pages)
+    pages = ocr_pages(path, ocr_max_pages)
+    check_size(sum(len(p.text) for p in pages), max_text_chars)
+    text, starts = clean_pages([p.text for p in pages])
     if text_layer_problem(text):
         raise IngestError(f"{problem}; OCR found no readable text either / OCR也未识别出文字")
-    return text, starts
+    return PdfText(text, starts, [[list(box) for box in p.boxes] for p in pages])
 
 
 def text_layer_problem(text: str) -> str:

@@ -280,7 +280,10 @@ def test_without_the_ocr_extra_a_scan_is_refused_with_advice(tmp_path, monkeypat
     with pytest.raises(IngestError, match="扫描件，无文字层，需先OCR"):
         load_document(path, ocr="auto")
     monkeypatch.setattr(ingest.loaders.pdf, "_ocr_available", lambda: True)
-    monkeypatch.setattr("ingest.loaders.ocr.ocr_pdf", lambda path, max_pages: ["", "  "])
+    from ingest.loaders.ocr import OcrPage
+
+    monkeypatch.setattr("ingest.loaders.ocr.ocr_pages",
+                        lambda path, max_pages: [OcrPage(""), OcrPage("  ")])
     with pytest.raises(IngestError, match="需先OCR; OCR found no readable text either"):
         load_document(path, ocr="auto")
 

@@ -54,6 +54,39 @@ NOTICE = """# 关于做好秋冬季森林防火工作的通知
 """
 
 
+PDF_NAME = "关于加强城市排水防涝工作的实施方案.pdf"
+PDF_SENTENCE = "各区要在7月15日前完成易涝点改造，并将整改台账报市水务局备案。"
+PDF_SENTENCE_PAGE = 3
+
+
+def make_pdf(path: Path, pages: int = 5, sentence_page: int = PDF_SENTENCE_PAGE) -> Path:
+    """A text PDF (reportlab's built-in CID font, a real text layer) of `pages` pages; the
+    sentence PDF_SENTENCE stands on page `sentence_page`, split over two printed lines."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("STSong-Light", 16)
+    pdf.drawString(72, 790, "关于加强城市排水防涝工作的实施方案")
+    for page in range(1, pages + 1):
+        pdf.setFont("STSong-Light", 12)
+        y = 750
+        pdf.drawString(72, y, f"第{page}部分　重点任务")
+        for item in range(1, 9):
+            y -= 40
+            if page == sentence_page and item == 4:
+                pdf.drawString(72, y, PDF_SENTENCE[:21])  # a full line: clean-up rejoins it
+                pdf.drawString(72, y - 18, PDF_SENTENCE[21:])
+                continue
+            pdf.drawString(72, y, f"（{item}）第{page}部分第{item}项：疏通雨水管网第{item}段，")
+            pdf.drawString(72, y - 18, f"清理检查井{page * 10 + item}座，保持排水通畅。")
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
 def write_corpus(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     speech = folder / SPEECH_NAME

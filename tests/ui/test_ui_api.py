@@ -76,4 +76,21 @@ def test_only_intended_endpoints_are_documented(live_app):
     _, url = live_app
     named = Client(url, verbose=False).view_api(return_format="dict")["named_endpoints"]
     assert set(named) == {"/chat", "/ingest", "/delete_document", "/tasks", "/compare",
-                          "/select_kb", "/set_meta"}
+                          "/select_kb", "/set_meta", "/requirements", "/deadlines"}
+
+
+def test_summary_and_calendar_endpoints(live_app):
+    _, url = live_app
+    client = Client(url, verbose=False)
+    table, message, _ = client.predict("各县（市）", [], False, api_name="/requirements")
+    assert "提出了" in message and any("10月底前完成项目谋划" in str(row) for row in table["data"])
+    body, message, _ = client.predict("", "", [], api_name="/deadlines")
+    assert "2024-10-31" in body and "项时限" in message
+
+
+def test_a_cross_document_question_in_the_chat_is_answered_by_the_summary(live_app):
+    _, url = live_app
+    client = Client(url, verbose=False)
+    reply = client.predict("各文件对各县（市）提出了哪些要求？", api_name="/chat")
+    assert "10月底前完成项目谋划" in reply and "11月15日前完成林区巡护队伍组建" in reply
+    assert "来源：" in reply

@@ -33,7 +33,7 @@ def make_docx(path: Path) -> Path:
 
 @pytest.fixture
 def page_on_app(fresh_services, port: int):
-    """(page, url, timings, problems) with the app started after the browser is up."""
+    """(page, url, timings, problems, services) with the app started after the browser is up."""
     from playwright.sync_api import sync_playwright
 
     import ui
@@ -48,7 +48,7 @@ def page_on_app(fresh_services, port: int):
         ready = time.perf_counter()
         page.on("request", lambda r: _outside(r.url, url) and problems.append(f"fetch: {r.url}"))
         try:
-            yield page, url, {"ready": ready}, problems
+            yield page, url, {"ready": ready}, problems, fresh_services
         finally:
             browser.close()
             app.close()
@@ -59,7 +59,7 @@ def _outside(request_url: str, app_url: str) -> bool:
 
 
 def test_ask_read_sources_upload_docx(page_on_app, tmp_path: Path):
-    page, url, timings, problems = page_on_app
+    page, url, timings, problems, _ = page_on_app
     page.goto(url, wait_until="commit")
     box = page.locator("#pq-question textarea")
     box.wait_for(state="visible", timeout=10_000)
@@ -96,3 +96,41 @@ def test_ask_read_sources_upload_docx(page_on_app, tmp_path: Path):
     print(f"\nfirst paint after ready: {first_paint:.2f} s; "
           f"sources filled after send: {sources_after:.2f} s")
     assert problems == []  # timings are printed for the record, not asserted (machine noise)
+
+
+def test_a_pdf_citation_opens_on_its_highlighted_page(page_on_app, tmp_path: Path):
+    from tests.ui.conftest import PDF_NAME, PDF_SENTENCE_PAGE, make_pdf
+    from tests.ui.test_original import highlighted_rows
+
+    page, url, timings, problems, services = page_on_app
+    services.ingest([make_pdf(tmp_path / PDF_NAME)])
+    page.goto(url, wait_until="commit")
+    box = page.locator("#pq-question textarea")
+    box.wait_for(state="visible", timeout=10_000)
+    box.fill("各区要在什么时候前完成易涝点改造？")
+    box.press("Enter")
+    link = page.locator("#pq-sources .pq-card", has_text="排水防涝").locator(".pq-open").first
+    link.wait_for(state="visible", timeout=10_000)
+
+    clicked = time.perf_counter()
+    link.click()
+    image = page.locator("#pq-original-view img.pq-page")
+    image.wait_for(state="visible", timeout=10_000)
+    page.wait_for_function("document.querySelector('#pq-original-view img.pq-page').complete")
+    shown_after = time.perf_counter() - clicked
+    head = page.locator("#pq-original-view .pq-original-head").inner_text()
+    assert f"第{PDF_SENTENCE_PAGE}页（共5页）" in head
+    viewer = page.locator("#pq-original-view .pq-original")
+    assert viewer.get_attribute("data-found") == "true"
+
+    import base64
+    import io
+
+    from PIL import Image
+
+    src = image.get_attribute("src")
+    png = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("RGB")
+    assert highlighted_rows(png), "the cited sentence is not highlighted on the page"
+    page.screenshot(path=str(tmp_path / "original.png"))
+    print(f"\npage image shown {shown_after:.2f} s after the click")
+    assert problems == []

@@ -15,6 +15,7 @@ from assistant.answer.extractive import is_heading_sentence
 from assistant.core.text import split_sentences
 from assistant.core.types import Passage
 from assistant.staff.patterns import (
+    ACTION,
     ASSIGNED,
     DEADLINES,
     STRONG,
@@ -27,13 +28,11 @@ from assistant.staff.patterns import (
 
 _ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+[是要]|第[一二三四五六七八九十]+[，,、]|"
                          r"[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+\s*[.、．]\s*)")
-_ACTION = re.compile(STRONG.pattern + r"|推行|实施|开展|建立|完成|实现|建成|建设|处置|引进|培训|"
-                     r"新增|举办|召开|组建|储备|制定|出台|公布|设立|培育|清理|推进|推动|打造|"
-                     r"提升|加快|加强|健全|完善|落实|部署|配备|发布|压缩|提高|组织")
 _PAST = re.compile(r"了|截至|同比|去年|上年|一年来|以来|已经|先后")
 # context and analysis, not tasks: “在…之际”, “近年来…”, “但由于…”, quotations of leaders
 _CONTEXT = re.compile(r"^(?:在.{2,60}(?:之际|时期|阶段)|近年来|今年以来|当前|但|目前|总体看|"
-                      r"从.{1,12}看)|总书记|主要任务是|(?:做好|抓好|做到)以下")
+                      r"从.{1,12}看)|总书记|主要任务是|(?:做好|抓好|做到)以下|"
+                      r"起(?:施行|实施)|有效期(?:至|为)")  # the document's own term is no task
 _GENERIC = re.compile(r"^(?:这项工作)?由?[、和及]*(?:要|负责|牵头|配合)*(?:抓好|负责|做好)?"
                       r"(?:落实|推进|实施|组织实施)?$")
 _ENUMERATION_START = re.compile(r"[：:](?=[一1（(]|第一)")
@@ -164,7 +163,7 @@ def _is_goal(passage: Passage) -> bool:
 
 def _sentence_row(sentence: str, passage: Passage, lead: str,
                   units: list[str]) -> TaskRow | None:
-    if len(sentence) < 12 or not _ACTION.search(sentence):
+    if len(sentence) < 12 or not ACTION.search(sentence):
         return None
     if _CONTEXT.search(sentence) or (_PAST.search(sentence) and not (
             STRONG.search(sentence) and (units or _dated(sentence)))):
