@@ -189,10 +189,12 @@ def _kb_tab(page: Page) -> dict:
                 delete = gr.Button("删除", variant="stop", scale=1, min_width=80)
             delete_status = gr.Markdown("")
 
-    def on_ingest(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio API)
-        progress(0, desc="正在导入…")
-        outcome = page.library.ingest(files)
-        return outcome.rows, outcome.message, None
+    def on_ingest(files):
+        outcome = None
+        for outcome in page.library.ingest(files):  # streamed while it runs
+            yield outcome.rows, outcome.message, gr.skip()
+        if outcome is not None:
+            yield outcome.rows, outcome.message, None  # done: clear the upload box
 
     write: dict[str, Any] = dict(concurrency_limit=1, concurrency_id="kb-write")
     ingested = ingest.click(on_ingest, [upload], [report, ingest_status, upload],

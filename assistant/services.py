@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from assistant.documents.catalog import Catalog
     from assistant.staff.forms import Form
     from ingest.pipeline import IngestPipeline, IngestReport
+    from ingest.progress import Progress
     from vectorstore.embeddings.base import PolicyEmbeddings
     from vectorstore.knowledge_base import KnowledgeBase
     from vectorstore.reindex import ReindexReport
@@ -152,7 +153,7 @@ class Services:
                filters: SearchFilter = SearchFilter()) -> list[Passage]:
         return self.kb.search(query, k, filters)
 
-    def ingest(self, paths: list[Path], progress: bool = False) -> IngestReport:
+    def ingest(self, paths: list[Path], progress: bool | Progress = False) -> IngestReport:
         return self.pipeline().run(paths, progress=progress)
 
     def reindex(self, target: EmbeddingSettings, progress: bool = False) -> ReindexReport:

@@ -58,6 +58,8 @@ class IngestSettings(BaseModel):
     ocr_max_pages: int = Field(50, ge=1, description="Refuse to OCR scanned PDFs longer than this "
                                "(a page takes ~3–7 s on 2 cores)")
     user_dict: str = Field("", description="Extra jieba user dictionary (one term per line)")
+    parse_ahead: int = Field(2, ge=0, description="Files read, parsed and chunked on a second "
+                             "thread ahead of the one being embedded (0: one after the other)")
 
 
 class RetrievalSettings(BaseModel):

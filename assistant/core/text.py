@@ -145,16 +145,13 @@ def fit(items: Sequence[T], budget: int) -> list[T]:
 
 # --- embedding in batches of similar length ---------------------------------------------------
 def embed_by_length(embed: Callable[[list[str]], list[list[float]]], texts: Sequence[str],
-                    size: int, done: Callable[[int], None] | None = None) -> list[list[float]]:
+                    size: int) -> list[list[float]]:
     """`embed` called on `texts` shortest first, `size` at a time (a padded batch of similar
-    lengths wastes little), the vectors returned in the texts' own order; `done(n)` after each
-    batch, for progress."""
+    lengths wastes little), the vectors returned in the texts' own order."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     vectors: list[list[float]] = [[] for _ in texts]
     for start in range(0, len(order), max(1, size)):
         batch = order[start:start + max(1, size)]
         for i, vector in zip(batch, embed([texts[i] for i in batch]), strict=True):
             vectors[i] = vector
-        if done:
-            done(len(batch))
     return vectors
