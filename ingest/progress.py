@@ -139,7 +139,8 @@ class TqdmProgress(Progress):
         self._files = self._tqdm(total=files, desc="files ", unit="file", file=sys.stderr,
                                  position=0, leave=False, dynamic_ncols=True)
         self._chunks = self._tqdm(total=0, desc="chunks", unit="chunk", file=sys.stderr,
-                                  position=1, leave=False, dynamic_ncols=True, smoothing=0.1)
+                                  position=1, leave=False, dynamic_ncols=True, smoothing=0.1,
+                                  miniters=1)  # one batch is seconds: draw every one
 
     def chunked(self, name: str, chunks: int) -> None:
         self._chunks.total = self.chunks + chunks

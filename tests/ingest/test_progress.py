@@ -4,6 +4,7 @@ thread without changing what is stored."""
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,13 @@ def test_a_long_file_is_announced_then_its_chunks_counted_as_they_embed(tmp_path
 def test_the_cli_shows_chunk_progress_of_a_long_file_before_it_ends(tmp_path, long_file,
                                                                    monkeypatch, capsys):
     monkeypatch.setenv("POLICYQA_EMBEDDING__MODE", "hash")
-    monkeypatch.setenv("TQDM_MININTERVAL", "0")  # draw every step (hashing is too fast)
-    monkeypatch.setenv("TQDM_MINITERS", "1")
+    hashing = HashEmbeddings.embed_documents
+
+    def as_slow_as_a_model(self, texts):  # tqdm draws at most every 0.1 s
+        time.sleep(0.12)
+        return hashing(self, texts)
+
+    monkeypatch.setattr(HashEmbeddings, "embed_documents", as_slow_as_a_model)
     assert main(["ingest", str(long_file), "--store", str(tmp_path / "kb")]) == 0
     out, err = capsys.readouterr()
     chunks = int(re.search(r"chunks (\d+)", out).group(1))
