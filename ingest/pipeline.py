@@ -4,19 +4,17 @@ A document is identified by its source path (absolute) and its content hash. Unc
 skipped before they are parsed; the same content under a second path is linked, not embedded
 again; a changed file's new chunks are committed before its old ones are removed.
 
-Files are hashed, parsed and chunked on a second thread while the current one embeds
-(`ingest.parse_ahead` files ahead); storing stays in order, one document at a time, its chunks
-first and its record last. Chunks are embedded shortest first, so padded batches waste little.
+Files are hashed, parsed and chunked on a second thread while the current ones embed
+(`ingest.parse_ahead` files ahead). New documents wait in a pool and are embedded together, all
+their chunks sorted by length (ingest/pool.py); storing stays in order, one document at a time,
+its chunks first and its record last.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import queue
-import threading
 import time
-from collections.abc import Generator
 from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +24,11 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.core.errors import PolicyQAError
 from assistant.core.settings import Settings
-from assistant.core.text import embed_by_length
-from assistant.core.types import Chunk, DocRecord, indexed_text
+from assistant.core.types import Chunk, DocRecord
+from ingest.ahead import ahead
 from ingest.document import chunk_sizes, parse_document
 from ingest.loaders.dispatch import iter_source_files
+from ingest.pool import POOL_CHUNKS, EmbeddingPool, Pending
 from ingest.progress import FileResult, IngestReport, Progress, TqdmProgress
 
 logger = logging.getLogger(__name__)
@@ -99,13 +98,7 @@ class IngestPipeline:
                 records = self.kb.records().values()
                 known = _Known({s: r.doc_hash for r in records for s in r.sources},
                                frozenset(r.doc_hash for r in records))
-                with closing(self._parsed_ahead(files, known)) as items:
-                    for item in items:
-                        result = self._one(item, shown)
-                        report.results.append(result)
-                        shown.file_done(result)
-                        if result.status == "skipped":
-                            logger.warning("skipped file=%s reason=%s", item.path, result.reason)
+                self._store_all(files, known, report, shown)
                 if self.kb.dirty:
                     self.kb.commit()
         finally:
@@ -113,47 +106,50 @@ class IngestPipeline:
         report.seconds = time.perf_counter() - start
         return report
 
-    # --- parsing, one or more files ahead of embedding ----------------------------------------
-    def _parsed_ahead(self, files: list[tuple[Path, str | None]],
-                      known: _Known) -> Generator[_Prepared, None, None]:
-        """The files hashed and parsed in order, on a second thread `ingest.parse_ahead` files
-        ahead of the caller (which embeds), or in line when that is 0."""
-        ahead = self.settings.ingest.parse_ahead
-        if ahead == 0:
-            yield from (self._prepare(path, skip, known) for path, skip in files)
-            return
-        handed: queue.Queue[object] = queue.Queue(maxsize=ahead)
-        stop = threading.Event()
+    def _store_all(self, files: list[tuple[Path, str | None]], known: _Known,
+                   report: IngestReport, progress: Progress) -> None:
+        """Each file decided in order; new documents wait in a pool and are embedded together
+        when it is full (or when the same content comes again, or at the end)."""
+        pool, waiting = EmbeddingPool(), _Waiting()
+        prepare = lambda f: self._prepare(f[0], f[1], known)  # noqa: E731
+        with closing(ahead(files, prepare, self.settings.ingest.parse_ahead)) as items:
+            for item in items:
+                if pool.holds(item.doc_hash):  # the pooled copy is stored first, then linked
+                    self._flush(pool, waiting, report, progress)
+                waiting.append((item.source, self._one(item, pool, progress)))
+                if pool.chunks >= POOL_CHUNKS:
+                    self._flush(pool, waiting, report, progress)
+        self._flush(pool, waiting, report, progress)
 
-        def hand(item: object) -> bool:
-            while not stop.is_set():
-                try:
-                    handed.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def produce() -> None:
-            try:
-                for path, skip in files:
-                    if not hand(self._prepare(path, skip, known)):
-                        return
-                hand(_DONE)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the embedding thread
-                hand(exc)
-
-        threading.Thread(target=produce, name="ingest-parse", daemon=True).start()
+    def _flush(self, pool: EmbeddingPool, waiting: _Waiting, report: IngestReport,
+               progress: Progress) -> None:
+        """Embed the pool, store its documents (chunks first, record last, one at a time) and
+        report every waiting file in the order the files came."""
+        failed = ""
         try:
-            while (item := handed.get()) is not _DONE:
-                if isinstance(item, BaseException):
-                    raise item
-                assert isinstance(item, _Prepared)
-                yield item
-        finally:
-            stop.set()
+            pool.embed(self.embedder, progress)
+        except PolicyQAError as exc:
+            failed = str(exc)
+        pending = iter(pool.docs)
+        for source, result in waiting:
+            if result is None:
+                doc = next(pending)
+                result = FileResult(source, "skipped", failed) if failed else self._add(doc)
+            report.results.append(result)
+            progress.file_done(result)
+            if result.status == "skipped":
+                logger.warning("skipped file=%s reason=%s", source, result.reason)
+        pool.docs.clear()
+        waiting.clear()
+
+    def _add(self, doc: Pending) -> FileResult:
+        self.kb.add_document(doc.record, doc.chunks, doc.vectors)
+        self.kb.unlink_source(doc.source, keep=doc.record.doc_hash)
+        return FileResult(doc.source, "ingested", chunks=len(doc.chunks), title=doc.record.title)
 
     def _prepare(self, path: Path, skip: str | None, known: _Known) -> _Prepared:
+        """Hash the file and, unless the store held that content when the run began, parse
+        and chunk it (on the parsing thread, which reads nothing of the store but `known`)."""
         source = str(path.resolve()) if path.exists() else str(path)
         if skip:
             return _Prepared(path, source, skip=skip)
@@ -168,18 +164,19 @@ class IngestPipeline:
         except OSError as exc:
             return _Prepared(path, source, skip=f"cannot read file: {exc.strerror or exc}")
 
-    # --- storing, one file at a time, in order ------------------------------------------------
-    def _one(self, item: _Prepared, progress: Progress) -> FileResult:
+    def _one(self, item: _Prepared, pool: EmbeddingPool, progress: Progress) -> FileResult | None:
+        """What became of the file, or None when it waits in the pool to be embedded."""
         if item.skip:
             return FileResult(item.source, "skipped", item.skip)
         try:
-            return self._ingest(item, progress)
+            return self._decide(item, pool, progress)
         except PolicyQAError as exc:
             return FileResult(item.source, "skipped", str(exc))
         except OSError as exc:
             return FileResult(item.source, "skipped", f"cannot read file: {exc.strerror or exc}")
 
-    def _ingest(self, item: _Prepared, progress: Progress) -> FileResult:
+    def _decide(self, item: _Prepared, pool: EmbeddingPool,
+                progress: Progress) -> FileResult | None:
         source, doc_hash = item.source, item.doc_hash
         current = self.kb.find_source(source)
         if current and current.doc_hash == doc_hash:
@@ -193,10 +190,8 @@ class IngestPipeline:
         # not parsed ahead when the content was stored at the start and has gone since
         record, chunks = item.parsed or self.prepare(item.path, source, doc_hash)
         progress.chunked(Path(source).name, len(chunks))
-        vectors = self.embed(record, chunks, progress)
-        self.kb.add_document(record, chunks, vectors)
-        self.kb.unlink_source(source, keep=doc_hash)
-        return FileResult(source, "ingested", chunks=len(chunks), title=record.title)
+        pool.add(source, record, chunks)
+        return None
 
     def content_hash(self, path: Path) -> str:
         digest = hashlib.sha256(self.fingerprint)
@@ -217,18 +212,11 @@ class IngestPipeline:
 
     def embed(self, record: DocRecord, chunks: list[Chunk],
               progress: Progress | None = None) -> list[list[float]]:
-        """The chunks' vectors, embedded shortest first, one batch (embedding.batch_size) per
-        call, so the progress moves every few seconds even inside one long file."""
-        texts = [indexed_text(record.title, c.heading, c.text) for c in chunks]
-
-        def timed(batch: list[str]) -> list[list[float]]:
-            start = time.perf_counter()
-            vectors = self.embedder.embed_documents(batch)
-            if progress is not None:
-                progress.embedded(len(batch), time.perf_counter() - start)
-            return vectors
-
-        return embed_by_length(timed, texts, self.settings.embedding.batch_size)
+        """One document's vectors, embedded as a pool of one."""
+        pool = EmbeddingPool()
+        pool.add("", record, chunks)
+        pool.embed(self.embedder, progress or Progress())
+        return pool.docs[0].vectors
 
 
-_DONE = object()  # the parsing thread's last item
+_Waiting = list[tuple[str, FileResult | None]]  # files in order; None: waiting in the pool

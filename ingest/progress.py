@@ -63,7 +63,7 @@ class Progress:
         self.embed_seconds = 0.0
         self.started = time.perf_counter()
         self.notices: list[str] = []
-        self._pending: tuple[str, int] | None = None  # a long file waiting for a known rate
+        self._pending: list[tuple[str, int]] = []  # long files waiting for a known rate
 
     # --- events (subclasses extend them to draw) ----------------------------------------------
     def planned(self, files: int) -> None:
@@ -73,7 +73,7 @@ class Progress:
         """A file was parsed and chunked; its chunks embed next."""
         self.chunks += chunks
         if chunks >= LONG_FILE_CHUNKS:
-            self._pending = (name, chunks)
+            self._pending.append((name, chunks))
             self._announce()
 
     def embedded(self, chunks: int, seconds: float) -> None:
@@ -83,7 +83,6 @@ class Progress:
 
     def file_done(self, result: FileResult) -> None:
         self.files_done += 1
-        self._pending = None
 
     def notice(self, text: str) -> None:
         self.notices.append(text)
@@ -106,10 +105,11 @@ class Progress:
         return line
 
     def _announce(self) -> None:
+        """Say how long each long file will take, as soon as a rate is known: before it
+        embeds, or, in a run's first file, after its first batch."""
         rate = self.rate()
-        if self._pending and rate:
-            name, chunks = self._pending
-            self._pending = None
+        while self._pending and rate:
+            name, chunks = self._pending.pop(0)
             self.notice(f"{name}：{chunks:,} 段，预计 {duration(chunks / rate)}")
 
 

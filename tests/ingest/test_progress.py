@@ -96,6 +96,8 @@ def test_the_cli_shows_chunk_progress_of_a_long_file_before_it_ends(tmp_path, lo
 
 
 class Recording(HashEmbeddings):
+    batch_size = 4
+
     def __init__(self):
         super().__init__()
         self.calls: list[list[str]] = []
@@ -110,7 +112,7 @@ def test_batches_are_sorted_by_length_and_each_vector_lands_on_its_chunk(tmp_pat
     docs.mkdir()
     shutil.copy(DATA / "speech.txt", docs / "乡村振兴推进会讲话.txt")
     recording = Recording()
-    services = hash_services(tmp_path / "kb", recording, batch_size=4, parse_ahead=0)
+    services = hash_services(tmp_path / "kb", recording, parse_ahead=0)
     services.ingest([docs])
     lengths = [len(t) for call in recording.calls for t in call]
     assert len(recording.calls) > 1 and all(len(call) <= 4 for call in recording.calls)
@@ -156,3 +158,16 @@ def test_an_error_on_the_parsing_thread_stops_the_ingest_instead_of_hanging(tmp_
     with pytest.raises(RuntimeError, match="parser bug on 通知.txt"):
         services.ingest([tmp_path / "通知.txt"])
     assert services.kb.records() == {}
+
+
+def test_small_documents_are_embedded_together_and_reported_in_file_order(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(6):
+        text = f"关于第{i}批任务的通知\n各县要在{i + 1}月底前完成第{i}批任务。\n"
+        (docs / f"通知{i}.txt").write_text(text, encoding="utf-8")
+    recording = Recording()  # batches of 4
+    report = hash_services(tmp_path / "kb", recording).ingest([docs])
+    assert [Path(r.source).name for r in report.results] == [f"通知{i}.txt" for i in range(6)]
+    assert report.count("ingested") == 6 and report.chunks == 6
+    assert [len(call) for call in recording.calls] == [4, 2]  # one pool, not six calls

