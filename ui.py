@@ -313,15 +313,17 @@ def _kb_tab(page: Page, kb: gr.State) -> dict:
                 set_meta = gr.Button("保存状态", scale=1, min_width=80)
             delete_status = gr.Markdown("")
 
-    def on_ingest(files, kb_name, request: gr.Request,
-                  progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio API)
+    def on_ingest(files, kb_name, request: gr.Request):
         session = _session(page, request, "write", kb_name, "上传文件")
-        progress(0, desc="正在导入…")
         library = Library(session.services)
-        outcome = library.ingest(files)
-        for row in outcome.rows:
-            session.record("ingest", file=str(library.uploads / str(row[0])), result=str(row[1]))
-        return outcome.rows, outcome.message, None
+        outcome = None
+        for outcome in library.ingest(files):  # streamed while it runs
+            yield outcome.rows, outcome.message, gr.skip()
+        if outcome is not None:
+            for row in outcome.rows:
+                session.record("ingest", file=str(library.uploads / str(row[0])),
+                               result=str(row[1]))
+            yield outcome.rows, outcome.message, None  # done: clear the upload box
 
     def on_delete(source, kb_name, request: gr.Request):
         session = _session(page, request, "write", kb_name, "删除文件")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.core.errors import ConfigError
-from assistant.core.settings import Settings
+from assistant.core.settings import EmbeddingSettings, Settings
 from assistant.core.types import Answer, Passage, SearchFilter
 
 if TYPE_CHECKING:
@@ -32,9 +32,11 @@ if TYPE_CHECKING:
     from assistant.documents.catalog import Catalog
     from assistant.staff.forms import Form
     from ingest.pipeline import IngestPipeline, IngestReport
+    from ingest.progress import Progress
     from vectorstore.embeddings.base import PolicyEmbeddings
     from vectorstore.kb_registry import KBRegistry
     from vectorstore.knowledge_base import KnowledgeBase
+    from vectorstore.reindex import ReindexReport
     from vectorstore.tokenize import Tokenizer
     from vectorstore.union import KnowledgeBaseUnion
 
@@ -95,7 +97,18 @@ class Services:
             return self.root.embeddings
         from vectorstore.embeddings.factory import make_embeddings
 
-        return make_embeddings(self.settings.embedding)
+        return make_embeddings(self.embedding_settings)
+
+    @cached_property
+    def embedding_settings(self) -> EmbeddingSettings:
+        """The configured embedding, or the model an existing store was built with when
+        embedding.mode was not set (an explicitly set other model is an error naming reindex)."""
+        from vectorstore.chroma_store import recorded_identity
+        from vectorstore.embeddings.factory import for_store
+
+        store = self.settings.store
+        return for_store(self.settings.embedding, recorded_identity(store),
+                         store.chroma_url or str(store.path))
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
@@ -238,15 +251,17 @@ class Services:
 
         return IngestPipeline(self.kb, self.settings, self.document_embedder())
 
-    def document_embedder(self) -> Embeddings:
-        """The embedder for passages: cached by text hash unless embedding.cache is off."""
+    def document_embedder(self, embeddings: PolicyEmbeddings | None = None) -> Embeddings:
+        """The embedder for passages (`embeddings`, default the store's): cached by text hash
+        unless embedding.cache is off."""
+        embeddings = embeddings or self.embeddings
         if not self.settings.embedding.cache:
-            return self.embeddings
+            return embeddings
         from vectorstore.embeddings.cache import CachedEmbeddings
 
         default = Path(self.settings.store.path) / "embedding_cache.sqlite"
         path = Path(self.settings.embedding.cache_path or default)
-        return CachedEmbeddings(self.embeddings, self.embeddings.identity, path)
+        return CachedEmbeddings(embeddings, embeddings.identity, path)
 
     # --- shortcuts the CLI, the page and the tests use ----------------------------------------
     def ask(self, question: str, filters: SearchFilter = SearchFilter(),
@@ -257,8 +272,27 @@ class Services:
                filters: SearchFilter = SearchFilter()) -> list[Passage]:
         return self.corpus.search(query, k, filters)
 
-    def ingest(self, paths: list[Path], progress: bool = False) -> IngestReport:
+    def ingest(self, paths: list[Path], progress: bool | Progress = False) -> IngestReport:
         return self.pipeline().run(paths, progress=progress)
+
+    def reindex(self, target: EmbeddingSettings,
+                progress: bool = False) -> list[tuple[str, ReindexReport]]:
+        """Re-embed every stored chunk of every knowledge base with `target` (they share one
+        embedder), each switched atomically; (knowledge base, report) in registry order."""
+        from vectorstore.embeddings.factory import make_embeddings
+        from vectorstore.kb_registry import DEFAULT_KB
+        from vectorstore.reindex import reindex
+
+        embeddings = make_embeddings(target)  # the store's own model is not needed
+        embedder = self.document_embedder(embeddings)
+        reports = []
+        for name in self.kb_registry.names():
+            store = self.settings.store if name == DEFAULT_KB else \
+                self.kb_registry.store_for(name)
+            settings = self.settings.model_copy(update={"store": store})
+            reports.append((name, reindex(settings, self.tokenizer, embeddings, embedder,
+                                          progress)))
+        return reports
 
     def delete(self, source: str) -> bool:
         """Remove a source path from both indexes; False when no document lists it."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,22 @@ def write_bytes(data: bytes) -> Callable[[Path], None]:
 
 
 # --- text files ---------------------------------------------------------------------------
+
+
+WORDS = ("经济 发展 改革 创新 服务 企业 项目 建设 管理 制度 推进 落实 加强 完善 提升 "
+         "保障 农村 城市 人才 资金 土地 政策 市场 产业 数字 科技 教育 医疗 就业 安全").split()
+
+
+def unpunctuated_text(chars: int, seed: int = 13) -> str:
+    """`chars` characters of policy words with no punctuation and no line break, in an order
+    that varies (so no two chunks are equal): the reported 240,000-character upload."""
+    rng = random.Random(seed)
+    words: list[str] = []
+    size = 0
+    while size < chars:
+        words.append(rng.choice(WORDS))
+        size += len(words[-1])
+    return "".join(words)[:chars]
 
 
 def big_text(megabytes: int) -> Callable[[Path], None]:

@@ -7,10 +7,15 @@ see chunks whose document record exists. The registry's metadata holds the store
 bumped by every committed write; the change log (`<collection>-changes`) lists, per generation,
 the documents that write added or removed, so other processes can bring their side indexes up
 to date by applying just those.
+
+The registry's metadata names the chunk collection in use (absent: the collection named by the
+settings). `policyqa reindex` fills a new chunk collection and then switches that name in one
+write, so a reindex that stops at any point leaves the store as it was.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterator
@@ -26,6 +31,8 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 _PAGE = 2000
 CHANGES_KEPT = 1000  # generations of change log kept; an index further behind reads the registry
+_ACTIVE = "chunks"  # key in the registry's metadata: the chunk collection in use
+_REEMBEDDED = "-chunks-"  # chunk collections made by a reindex: <collection>-chunks-<digest>
 
 
 class ChromaStore:
@@ -34,18 +41,15 @@ class ChromaStore:
         self.identity = identity
         self.dimension = dimension
         self._client = _make_client(settings)
-        self.chunks = self._open_chunks()
         self.docs = self._client.get_or_create_collection(
             f"{settings.collection}-docs", metadata={"generation": 0}, embedding_function=None)
         self.changes = self._client.get_or_create_collection(
             f"{settings.collection}-changes", embedding_function=None)
+        self.chunks = self._open_chunks()
 
     def _open_chunks(self):  # noqa: ANN202
-        name = self.settings.collection
-        meta = {"embedding": self.identity, "dimension": self.dimension, "schema": SCHEMA_VERSION}
-        col = self._client.get_or_create_collection(
-            name, metadata=meta, configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None)
+        name = _active_chunks(self.settings, self.docs.metadata)
+        col = self._chunk_collection(name, self.identity, self.dimension)
         found = col.metadata or {}
         if found.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
             raise StoreError(f"knowledge base {self.where} has schema {found.get('schema')}, this "
@@ -54,8 +58,15 @@ class ChromaStore:
         if found.get("embedding") not in (None, self.identity):
             raise StoreError(f"knowledge base {self.where} was built with embedding model "
                              f"{found['embedding']!r}, but {self.identity!r} is configured: set "
-                             f"embedding.mode/model_path back, or ingest into a new --store")
+                             f"embedding.mode/model_path back, or re-embed the store with "
+                             f"`policyqa reindex --store {self.settings.path}`")
         return col
+
+    def _chunk_collection(self, name: str, identity: str, dimension: int):  # noqa: ANN202
+        meta = {"embedding": identity, "dimension": dimension, "schema": SCHEMA_VERSION}
+        return self._client.get_or_create_collection(
+            name, metadata=meta, configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None)
 
     @property
     def where(self) -> str:
@@ -63,8 +74,10 @@ class ChromaStore:
 
     # --- generation: bumped on every committed change -----------------------------------------
     def generation(self) -> int:
-        meta = self._client.get_collection(
-            f"{self.settings.collection}-docs", embedding_function=None).metadata or {}
+        meta = self._docs_metadata()
+        if _active_chunks(self.settings, meta) != self.chunks.name:
+            raise StoreError(f"knowledge base {self.where} was re-embedded by `policyqa reindex` "
+                             f"while this process had it open: restart it")
         return int(meta.get("generation", 0))
 
     def bump_generation(self) -> int:
@@ -82,7 +95,8 @@ class ChromaStore:
         for i in range(0, len(ids), step):
             self.changes.upsert(ids=ids[i:i + step], embeddings=[[1.0]] * len(ids[i:i + step]),
                                 metadatas=metas[i:i + step])  # type: ignore[arg-type]
-        self.docs.modify(metadata={"generation": gen})
+        meta = self._docs_metadata()  # modify() replaces the metadata: keep the other keys
+        self.docs.modify(metadata={**meta, "generation": gen})
         if gen % 100 == 0:
             self.changes.delete(where={"generation": {"$lte": gen - CHANGES_KEPT}})
         return gen
@@ -93,6 +107,37 @@ class ChromaStore:
         rows = [(int(m["generation"]), str(m["op"]), str(m["doc_hash"]))
                 for m in got["metadatas"] or []]
         return sorted(rows, key=lambda row: row[0])
+
+    def _docs_metadata(self) -> dict[str, Any]:
+        return dict(self._client.get_collection(
+            f"{self.settings.collection}-docs", embedding_function=None).metadata or {})
+
+    # --- re-embedding: a new chunk collection, then one switch -------------------------------
+    def new_chunk_collection(self, identity: str, dimension: int) -> Any:
+        """An empty chunk collection for `identity`, not yet used by readers (a leftover of a
+        reindex that did not finish is dropped first)."""
+        self.drop_unused_chunk_collections()
+        name = f"{self.settings.collection}{_REEMBEDDED}{identity_digest(identity)}"
+        return self._chunk_collection(name, identity, dimension)
+
+    def use_chunk_collection(self, collection: Any) -> None:
+        """Make `collection` the one every reader opens (one metadata write: the commit
+        point of a reindex), then drop the collection it replaces."""
+        meta = self._docs_metadata()
+        self.docs.modify(metadata={**meta, _ACTIVE: collection.name})
+        self.chunks = collection
+        found = collection.metadata or {}
+        self.identity, self.dimension = found["embedding"], found["dimension"]
+        self.drop_unused_chunk_collections()
+
+    def drop_unused_chunk_collections(self) -> None:
+        """Delete this store's chunk collections that readers no longer use (or never did)."""
+        active = _active_chunks(self.settings, self._docs_metadata())
+        base = self.settings.collection
+        for name in [c.name for c in self._client.list_collections()]:
+            if name != active and (name == base or name.startswith(base + _REEMBEDDED)):
+                logger.info("dropping unused chunk collection name=%s", name)
+                self._client.delete_collection(name)
 
     # --- documents ----------------------------------------------------------------------------
     def records(self) -> list[DocRecord]:
@@ -108,11 +153,13 @@ class ChromaStore:
 
     # --- chunks -------------------------------------------------------------------------------
     def add_chunks(self, ids: list[str], embeddings: list[list[float]], documents: list[str],
-                   metadatas: list[dict[str, Any]]) -> None:
+                   metadatas: list[dict[str, Any]], into: Any = None) -> None:
+        """Upsert chunks into the chunk collection (or `into`, one from new_chunk_collection)."""
+        target = self.chunks if into is None else into
         step = max(1, min(self._client.get_max_batch_size(), 5000))
         for i in range(0, len(ids), step):
-            self.chunks.upsert(ids=ids[i:i + step], embeddings=embeddings[i:i + step],
-                               documents=documents[i:i + step], metadatas=metadatas[i:i + step])
+            target.upsert(ids=ids[i:i + step], embeddings=embeddings[i:i + step],
+                          documents=documents[i:i + step], metadatas=metadatas[i:i + step])
 
     def delete_chunks(self, doc_hash: str) -> None:
         self.chunks.delete(where={"doc_hash": doc_hash})
@@ -167,6 +214,31 @@ class ChromaStore:
             logger.warning("removing chunks of an unfinished ingest doc_hash=%s", doc_hash)
             self.delete_chunks(doc_hash)
         return len(orphans)
+
+
+def recorded_identity(settings: StoreSettings) -> str | None:
+    """The embedding model an existing store was built with; None for a store that does not
+    exist yet (nothing is created) or holds no chunk collection."""
+    if not settings.chroma_url and not (Path(settings.path) / "chroma").is_dir():
+        return None
+    client = _make_client(settings)
+    try:
+        docs = client.get_collection(f"{settings.collection}-docs", embedding_function=None)
+        chunks = client.get_collection(_active_chunks(settings, docs.metadata),
+                                       embedding_function=None)
+    except Exception:  # noqa: BLE001 - chromadb's NotFoundError moved between versions
+        return None
+    found = (chunks.metadata or {}).get("embedding")
+    return str(found) if found else None
+
+
+def identity_digest(identity: str) -> str:
+    return hashlib.sha256(identity.encode()).hexdigest()[:10]
+
+
+def _active_chunks(settings: StoreSettings, docs_metadata: dict[str, Any] | None) -> str:
+    """The chunk collection readers use: the one a reindex switched to, else the first one."""
+    return str((docs_metadata or {}).get(_ACTIVE) or settings.collection)
 
 
 def _make_client(settings: StoreSettings):  # noqa: ANN202

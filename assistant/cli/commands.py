@@ -14,6 +14,7 @@ from assistant.answer.gate import Retrieval
 from assistant.cli.admin import cmd_audit, cmd_kb, cmd_user, record_write
 from assistant.cli.output import answer_json, passage_json, print_json, stage_times
 from assistant.cli.parser import filters_from
+from assistant.core.errors import PolicyQAError
 from assistant.core.settings import load_settings
 from assistant.core.sources import sources_block, status_note, version_note
 from assistant.core.types import HEADING_SEP, Answer, SearchFilter
@@ -43,11 +44,25 @@ def _filters(services: Services, args: argparse.Namespace) -> SearchFilter:
 
 
 def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
+    used, configured = services.embedding_settings.mode, services.settings.embedding.mode
+    if used != configured:
+        print(f"注：该知识库使用 {used} 嵌入模型；`policyqa reindex --store "
+              f"{services.settings.store.path}` 可改用 {configured}", file=sys.stderr)
     report = services.pipeline().run(list(args.paths), progress=not args.no_progress)
     for result in report.results:
         record_write(services, "ingest", file=result.source, result=result.status)
     print(report.summary())
     return report.exit_code
+
+
+def cmd_reindex(services: Services, args: argparse.Namespace) -> int:
+    require_store(services.settings)
+    configured = services.settings.embedding
+    target = configured.model_copy(update={"mode": args.embedding}) if args.embedding \
+        else configured
+    for name, report in services.reindex(target, progress=not args.no_progress):
+        print(f"{name}: {report.summary()}")
+    return 0
 
 
 def cmd_ask(services: Services, args: argparse.Namespace) -> int:
@@ -270,6 +285,11 @@ def cmd_models(services: Services, args: argparse.Namespace) -> int:
 
     print(f"answer backend (llm.mode): {services.settings.llm.mode}")
     print(f"embedding: {services.settings.embedding.mode}")
+    try:
+        print(f"  this store ({services.settings.store.path}): "
+              f"{services.embedding_settings.mode}")
+    except PolicyQAError as exc:
+        print(f"  this store: {exc}")
     for row in describe_models(services.settings.llm):
         print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
     return 0
@@ -280,5 +300,5 @@ COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "delete": cmd_delete, "meta": cmd_meta, "eval": cmd_eval, "serve": cmd_serve,
     "compare": cmd_compare, "tasks": cmd_tasks, "config": cmd_config, "models": cmd_models,
     "kb": cmd_kb, "user": cmd_user, "audit": cmd_audit,
-    "requirements": cmd_requirements, "deadlines": cmd_deadlines,
+    "requirements": cmd_requirements, "deadlines": cmd_deadlines, "reindex": cmd_reindex,
 }

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from assistant.core.dates import full_day, parse_date
 from assistant.core.errors import ConfigError
+from assistant.core.settings import EmbeddingSettings
 from assistant.core.types import DOC_TYPES, STATUSES, SearchFilter
 
 STORE_HELP = ("knowledge-base folder (default: settings store.path, 'kb'); with --chroma-url it "
               "holds only the BM25 side index and caches")
 KB_HELP = "knowledge base to work on (default: settings store.kb, 'default'; see `kb list`)"
 BACKENDS = ["extractive", "local", "openai"]
+EMBEDDINGS = list(get_args(EmbeddingSettings.model_fields["mode"].annotation))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = _command(sub, "ingest", "add or update documents (txt/md/pdf/docx, folders walked)")
     ingest.add_argument("paths", nargs="+", type=Path, help="files or folders")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    reindex = _command(sub, "reindex", "re-embed the stored chunks with another embedding "
+                                       "model (no re-parsing); the store switches atomically")
+    reindex.add_argument("--embedding", choices=EMBEDDINGS, help="the model to switch to "
+                         "(default: embedding.mode, e5-onnx-int8 unless set)")
+    reindex.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     ask = _command(sub, "ask", "answer a question with cited passages")
     ask.add_argument("question")

@@ -141,3 +141,17 @@ def batches(items: Sequence[T], budget: int) -> Iterator[list[T]]:
 def fit(items: Sequence[T], budget: int) -> list[T]:
     """The leading items, in order, whose texts fit the budget (always at least one)."""
     return next(batches(items, budget), [])
+
+
+# --- embedding in batches of similar length ---------------------------------------------------
+def embed_by_length(embed: Callable[[list[str]], list[list[float]]], texts: Sequence[str],
+                    size: int) -> list[list[float]]:
+    """`embed` called on `texts` shortest first, `size` at a time (a padded batch of similar
+    lengths wastes little), the vectors returned in the texts' own order."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors: list[list[float]] = [[] for _ in texts]
+    for start in range(0, len(order), max(1, size)):
+        batch = order[start:start + max(1, size)]
+        for i, vector in zip(batch, embed([texts[i] for i in batch]), strict=True):
+            vectors[i] = vector
+    return vectors

