@@ -131,8 +131,8 @@ class Services:
         if settings.store.kb != DEFAULT_KB:
             store = self.kb_registry.store_for(settings.store.kb)
             settings = settings.model_copy(update={"store": store})
-        # jieba's dictionary (~1 s) loads on the other core while Chroma opens (~1 s)
-        threading.Thread(target=self.tokenizer.tokens, args=("预热",), daemon=True).start()
+        # jieba's dictionaries load on the other core while Chroma opens
+        threading.Thread(target=_warm_jieba, args=(self.tokenizer,), daemon=True).start()
         return KnowledgeBase(settings, self.embeddings, self.tokenizer)
 
     @cached_property
@@ -301,3 +301,12 @@ class Services:
             if found:
                 self.kb.commit()
         return found
+
+
+def _warm_jieba(tokenizer: Tokenizer) -> None:
+    """Load what a question's first reading needs: the policy-term tokenizer, then the
+    part-of-speech tagger the scope reads places and years with."""
+    from vectorstore.tokenize import pos_tagger
+
+    tokenizer.tokens("预热")
+    pos_tagger()

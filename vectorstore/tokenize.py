@@ -84,8 +84,11 @@ def _dictionary(jieba, user_words: list[bytes]):  # noqa: ANN001, ANN202 - jieba
     tok = jieba.Tokenizer()
     try:
         tok.FREQ, tok.total, forced = marshal.loads(path.read_bytes())
+        if tok.total <= 0:
+            raise ValueError("empty dictionary cache")
         tok.initialized = True
     except (OSError, ValueError, EOFError, TypeError):
+        tok.initialize()
         before = set(finalseg.Force_Split_Words)
         for words in user_words:
             tok.load_userdict(io.BytesIO(words))
@@ -94,6 +97,46 @@ def _dictionary(jieba, user_words: list[bytes]):  # noqa: ANN001, ANN202 - jieba
     for word in forced:
         finalseg.add_force_split(word)
     return tok
+
+
+def pos_tagger():  # noqa: ANN201 - jieba has no types
+    """jieba's part-of-speech tagger on its own dictionary (no policy terms), both read from
+    marshal caches: `jieba.posseg`'s own start reads the prefix dictionary (~0.7 s) and then
+    every line of dict.txt again for the tags (~0.4 s), ~0.25 s from the caches."""
+    with _POS_LOCK:
+        if not _POS:
+            import jieba
+            import jieba.posseg
+
+            jieba.setLogLevel(logging.WARNING)
+            tok = _dictionary(jieba, [])
+            tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+            tagger.tokenizer = tok
+            tagger.word_tag_tab = _word_tags(jieba, Path(jieba.__file__).parent / "dict.txt")
+            _POS.append(tagger)
+    return _POS[0]
+
+
+_POS: list = []  # type: ignore[type-arg]
+_POS_LOCK = threading.Lock()
+
+
+def _word_tags(jieba, main_dict: Path) -> dict[str, str]:  # noqa: ANN001
+    key = hashlib.sha256(f"{jieba.__version__}:{main_dict.stat().st_size}".encode())
+    path = cache_dir() / f"jieba-tags-{key.hexdigest()[:16]}.marshal"
+    try:
+        tags = marshal.loads(path.read_bytes())
+        if isinstance(tags, dict):
+            return tags
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    tags = {}
+    for line in main_dict.read_text(encoding="utf-8").splitlines():
+        parts = line.strip().split(" ")
+        if len(parts) == 3:
+            tags[parts[0]] = parts[2]
+    _write_atomically(path, marshal.dumps(tags))
+    return tags
 
 
 def cache_dir() -> Path:

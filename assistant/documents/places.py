@@ -7,19 +7,14 @@ names that place: an ordinary word jieba happens to tag as a place ("上路", "�
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Set
-from functools import cache
+
+from vectorstore.tokenize import pos_tagger
 
 
-@cache
 def _posseg():  # noqa: ANN202 - jieba has no types
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.posseg
+    return pos_tagger()
 
 
 def tagged(text: str) -> list[tuple[str, str]]:
@@ -79,15 +74,12 @@ def _is_name(core: str) -> bool:
 
 
 def _in_dictionary(word: str) -> bool:
-    _posseg()
-    import jieba
-
-    return jieba.dt.FREQ.get(word, 0) > 0
+    return _posseg().tokenizer.FREQ.get(word, 0) > 0
 
 
 def _dictionary_tag(word: str) -> str:
     """The part of speech jieba's dictionary gives the word ("" when it has none)."""
-    return str(_posseg().dt.word_tag_tab.get(word, ""))
+    return str(_posseg().word_tag_tab.get(word, ""))
 
 
 def catalog_places(texts: Iterable[str]) -> frozenset[str]:
