@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +58,28 @@ def export(answer: Answer, path: Path, title: str = "") -> Path:
         case other:
             raise ConfigError(f"cannot export to {other or 'a file without extension'}: "
                               f"use .md or .docx")
+
+
+def write_sheet(path: Path, title: str, headers: Sequence[str],
+                rows: Iterable[Sequence[object]], widths: Sequence[int]) -> Path:
+    """One .xlsx sheet: a bold, frozen header row, wrapped cells, column widths in characters."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(list(row))
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + i)].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for line in sheet.iter_rows():
+        for cell in line:
+            cell.alignment = wrap
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    book.save(str(path))
+    return path

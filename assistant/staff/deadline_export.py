@@ -12,6 +12,7 @@ from typing import Any
 from assistant.core.dates import chinese_date
 from assistant.core.errors import ConfigError
 from assistant.core.sources import source_line
+from assistant.export import write_sheet
 from assistant.staff.deadline_list import DeadlineRow
 from assistant.staff.requirements_export import document_label
 
@@ -132,21 +133,4 @@ def export_deadlines(rows: Sequence[DeadlineRow], path: Path) -> Path:
 
 
 def _xlsx(rows: Sequence[DeadlineRow], path: Path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "时限日历"
-    sheet.append(HEADERS)
-    for values in deadline_cells(rows):
-        sheet.append(list(values))
-    for i, width in enumerate(_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + i)].width = width
-    for line in sheet.iter_rows():
-        for cell in line:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    book.save(str(path))
+    write_sheet(path, "时限日历", HEADERS, deadline_cells(rows), _WIDTHS)

@@ -10,6 +10,7 @@ from assistant.core.dates import chinese_date
 from assistant.core.errors import ConfigError
 from assistant.core.sources import source_line, status_note
 from assistant.core.types import Answer, Citation, Passage, SearchFilter
+from assistant.export import write_sheet
 from assistant.staff.across import Store
 from assistant.staff.addressee import KIND_LABELS
 from assistant.staff.requirements import (
@@ -93,25 +94,8 @@ def export_requirements(table: RequirementTable, path: Path) -> Path:
 
 
 def _xlsx(table: RequirementTable, path: Path) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "要求汇总"
-    sheet.append(HEADERS)
-    for row in cells(table):
-        sheet.append([int(row[0]), *row[1:]])
-    for i, width in enumerate(_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + i)].width = width
-    for line in sheet.iter_rows():
-        for cell in line:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    book.save(str(path))
-    return path
+    rows = ([int(row[0]), *row[1:]] for row in cells(table))
+    return write_sheet(path, "要求汇总", HEADERS, rows, _WIDTHS)
 
 
 def _docx(table: RequirementTable, path: Path) -> Path:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from assistant.core.errors import ConfigError
 from assistant.core.sources import source_line
+from assistant.export import write_sheet
 from assistant.staff.tasks.rules import TaskTable
 
 TASK_HEADERS = ("序号", "任务", "责任单位", "时限", "依据")
@@ -38,26 +39,8 @@ def tasks_markdown(table: TaskTable) -> str:
 
 
 def tasks_xlsx(table: TaskTable, path: Path) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "任务清单"
-    sheet.append(TASK_HEADERS)
-    for cells in task_cells(table):
-        sheet.append([int(cells[0]), *cells[1:]])
-    for i, width in enumerate(_TASK_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + i)].width = width
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in sheet.iter_rows():
-        for cell in row:
-            cell.alignment = wrap
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    book.save(str(path))
-    return path
+    rows = ([int(cells[0]), *cells[1:]] for cells in task_cells(table))
+    return write_sheet(path, "任务清单", TASK_HEADERS, rows, _TASK_WIDTHS)
 
 
 def tasks_docx(table: TaskTable, path: Path) -> Path:
