@@ -6,9 +6,8 @@ again; a changed file's new chunks are committed before its old ones are removed
 
 Files are hashed, parsed and chunked on a second thread while the current ones embed
 (`ingest.parse_ahead` files ahead). New documents wait in a pool and are embedded together, all
-their chunks sorted by length (ingest/pool.py), on a thread of their own while the pool before
-is stored; storing stays on the calling thread and in order, one document at a time, its chunks
-first and its record last.
+their chunks sorted by length (ingest/pool.py); storing stays in order, one document at a time,
+its chunks first and its record last.
 """
 
 from __future__ import annotations
@@ -112,39 +111,28 @@ class IngestPipeline:
 
     def _store_all(self, files: list[tuple[Path, str | None]], known: _Known,
                    report: IngestReport, progress: Progress) -> None:
-        """Each file decided in order; new documents wait in a pool, embedded together when it
-        is full (or when the same content comes again, or at the end). A full pool embeds on
-        its own thread while the next files are decided and the pool before it is stored."""
+        """Each file decided in order; new documents wait in a pool and are embedded together
+        when it is full (or when the same content comes again, or at the end)."""
         pool, waiting = EmbeddingPool(), _Waiting()
-        sent: _Sent = None
         prepare = lambda f: self._prepare(f[0], f[1], known)  # noqa: E731
         with closing(ahead(files, prepare, self.settings.ingest.parse_ahead)) as items:
             for item in items:
-                if pool.holds(item.doc_hash) or (sent and sent[0].holds(item.doc_hash)):
-                    # the pooled copy is stored first, then linked
-                    self._store(self._send(pool, waiting, sent, report, progress), report,
-                                progress)
-                    pool, waiting, sent = EmbeddingPool(), _Waiting(), None
+                if pool.holds(item.doc_hash):  # the pooled copy is stored first, then linked
+                    self._flush(pool, waiting, report, progress)
                 waiting.append((item.source, self._one(item, pool, progress)))
                 if pool.chunks >= POOL_CHUNKS:
-                    sent = self._send(pool, waiting, sent, report, progress)
-                    pool, waiting = EmbeddingPool(), _Waiting()
-        self._store(self._send(pool, waiting, sent, report, progress), report, progress)
+                    self._flush(pool, waiting, report, progress)
+        self._flush(pool, waiting, report, progress)
 
-    def _send(self, pool: EmbeddingPool, waiting: _Waiting, sent: _Sent, report: IngestReport,
-              progress: Progress) -> _Sent:
-        """Start embedding `pool`, then store the pool sent before it while this one runs."""
-        pool.start(self.embedder, progress)
-        self._store(sent, report, progress)
-        return pool, waiting
-
-    def _store(self, sent: _Sent, report: IngestReport, progress: Progress) -> None:
-        """Wait for a sent pool's vectors, store its documents (chunks first, record last, one
-        at a time) and report every waiting file in the order the files came."""
-        if sent is None:
-            return
-        pool, waiting = sent
-        failed = pool.finish()
+    def _flush(self, pool: EmbeddingPool, waiting: _Waiting, report: IngestReport,
+               progress: Progress) -> None:
+        """Embed the pool, store its documents (chunks first, record last, one at a time) and
+        report every waiting file in the order the files came."""
+        failed = ""
+        try:
+            pool.embed(self.embedder, progress)
+        except PolicyQAError as exc:
+            failed = str(exc)
         pending = iter(pool.docs)
         for source, result in waiting:
             if result is None:
@@ -154,6 +142,8 @@ class IngestPipeline:
             progress.file_done(result)
             if result.status == "skipped":
                 logger.warning("skipped file=%s reason=%s", source, result.reason)
+        pool.docs.clear()
+        waiting.clear()
 
     def _add(self, doc: Pending) -> FileResult:
         self.kb.add_document(doc.record, doc.chunks, doc.vectors)
@@ -235,4 +225,3 @@ class IngestPipeline:
 
 
 _Waiting = list[tuple[str, FileResult | None]]  # files in order; None: waiting in the pool
-_Sent = tuple[EmbeddingPool, _Waiting] | None  # a pool whose embedding has started

@@ -7,14 +7,12 @@ Each document is still stored on its own, chunks first and record last."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.core.errors import PolicyQAError
 from assistant.core.text import embed_by_length
 from assistant.core.types import Chunk, DocRecord, indexed_text
 from ingest.progress import Progress
@@ -33,9 +31,6 @@ class Pending:
 class EmbeddingPool:
     def __init__(self) -> None:
         self.docs: list[Pending] = []
-        self._thread: threading.Thread | None = None
-        self._failed = ""
-        self._error: BaseException | None = None
 
     @property
     def chunks(self) -> int:
@@ -59,31 +54,6 @@ class EmbeddingPool:
         for doc in self.docs:
             doc.vectors = vectors[start:start + len(doc.chunks)]
             start += len(doc.chunks)
-
-
-    def start(self, embedder: Embeddings, progress: Progress) -> None:
-        """`embed` on a thread of its own, so the pipeline can store the pool before this one
-        while it runs (onnxruntime releases the GIL); `finish` waits for it."""
-        def run() -> None:
-            try:
-                self.embed(embedder, progress)
-            except PolicyQAError as exc:  # the pool's documents are reported skipped
-                self._failed = str(exc)
-            except BaseException as exc:  # noqa: BLE001 - raised again on the pipeline's thread
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, daemon=True, name="ingest-embed")
-        self._thread.start()
-
-    def finish(self) -> str:
-        """Wait for the embedding `start` began: "" when every vector is there, else why the
-        embedder failed (a bug in it is raised here, on the caller's thread)."""
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            raise self._error
-        return self._failed
 
 
 def _reporting(embedder: Embeddings,

@@ -4,7 +4,6 @@ thread without changing what is stored."""
 
 import re
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import pytest
 from bad_input_corpus import unpunctuated_text
 
 from assistant.cli.main import main
-from assistant.core.errors import PolicyQAError
 from assistant.core.settings import Settings
 from assistant.core.types import indexed_text
 from assistant.services import Services
@@ -173,62 +171,3 @@ def test_small_documents_are_embedded_together_and_reported_in_file_order(tmp_pa
     assert [Path(r.source).name for r in report.results] == [f"通知{i}.txt" for i in range(6)]
     assert report.count("ingested") == 6 and report.chunks == 6
     assert [len(call) for call in recording.calls] == [4, 2]  # one pool, not six calls
-
-
-class Slow(HashEmbeddings):
-    """An embedder that takes a while per call, and fails on a text holding `fail_on`."""
-
-    def __init__(self, fail_on: str = ""):
-        super().__init__()
-        self.fail_on = fail_on
-
-    def embed_documents(self, texts):
-        time.sleep(0.3)
-        if self.fail_on and any(self.fail_on in t for t in texts):
-            raise PolicyQAError(f"embedder refused {self.fail_on}")
-        return super().embed_documents(texts)
-
-
-def notices(folder: Path, n: int) -> Path:
-    folder.mkdir()
-    for i in range(n):
-        text = f"关于第{i}批任务的通知\n各县要在{i % 12 + 1}月底前完成第{i}批任务。\n"
-        (folder / f"通知{i:02d}.txt").write_text(text, encoding="utf-8")
-    return folder
-
-
-def test_the_next_pool_embeds_while_the_one_before_is_stored(tmp_path, monkeypatch):
-    import ingest.pipeline
-
-    monkeypatch.setattr(ingest.pipeline, "POOL_CHUNKS", 2)
-    docs = notices(tmp_path / "docs", 8)
-    services = hash_services(tmp_path / "kb", Slow(), batch_size=2)
-    add = services.kb.add_document
-    embedding_meanwhile = []
-
-    def watched_add(record, chunks, vectors):
-        embedding_meanwhile.append(any(t.name == "ingest-embed" and t.is_alive()
-                                       for t in threading.enumerate()))
-        add(record, chunks, vectors)
-
-    monkeypatch.setattr(services.kb, "add_document", watched_add)
-    report = services.ingest([docs])
-    assert [Path(r.source).name for r in report.results] == [f"通知{i:02d}.txt" for i in range(8)]
-    assert report.count("ingested") == 8 and len(services.kb.records()) == 8
-    assert len(embedding_meanwhile) == 8 and sum(embedding_meanwhile) >= 4, embedding_meanwhile
-    assert [t for t in threading.enumerate() if t.name == "ingest-embed"] == []
-
-
-def test_a_pool_the_embedder_refuses_is_skipped_and_the_others_are_stored(tmp_path,
-                                                                          monkeypatch):
-    import ingest.pipeline
-
-    monkeypatch.setattr(ingest.pipeline, "POOL_CHUNKS", 2)
-    docs = notices(tmp_path / "docs", 6)
-    services = hash_services(tmp_path / "kb", Slow(fail_on="第3批"), batch_size=2)
-    report = services.ingest([docs])
-    status = {Path(r.source).name: (r.status, r.reason) for r in report.results}
-    assert status["通知02.txt"] == status["通知03.txt"] == ("skipped", "embedder refused 第3批")
-    assert [n for n, (s, _) in status.items() if s == "ingested"] == \
-        ["通知00.txt", "通知01.txt", "通知04.txt", "通知05.txt"]
-    assert len(services.kb.records()) == 4
