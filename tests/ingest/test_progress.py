@@ -12,6 +12,7 @@ import pytest
 from bad_input_corpus import unpunctuated_text
 
 from assistant.cli.main import main
+from assistant.core.errors import PolicyQAError
 from assistant.core.settings import Settings
 from assistant.core.types import indexed_text
 from assistant.services import Services
@@ -171,3 +172,36 @@ def test_small_documents_are_embedded_together_and_reported_in_file_order(tmp_pa
     assert [Path(r.source).name for r in report.results] == [f"通知{i}.txt" for i in range(6)]
     assert report.count("ingested") == 6 and report.chunks == 6
     assert [len(call) for call in recording.calls] == [4, 2]  # one pool, not six calls
+
+
+class Slow(HashEmbeddings):
+    """An embedder that takes a while per call, and fails on a text holding `fail_on`."""
+
+    def __init__(self, fail_on: str = ""):
+        super().__init__()
+        self.fail_on = fail_on
+
+    def embed_documents(self, texts):
+        time.sleep(0.1)
+        if self.fail_on and any(self.fail_on in t for t in texts):
+            raise PolicyQAError(f"embedder refused {self.fail_on}")
+        return super().embed_documents(texts)
+
+
+def test_a_pool_the_embedder_refuses_is_skipped_and_the_others_are_stored(tmp_path,
+                                                                          monkeypatch):
+    import ingest.pipeline
+
+    monkeypatch.setattr(ingest.pipeline, "POOL_CHUNKS", 2)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(6):
+        text = f"关于第{i}批任务的通知\n各县要在{i + 1}月底前完成第{i}批任务。\n"
+        (docs / f"通知{i:02d}.txt").write_text(text, encoding="utf-8")
+    services = hash_services(tmp_path / "kb", Slow(fail_on="第3批"), batch_size=2)
+    report = services.ingest([docs])
+    status = {Path(r.source).name: (r.status, r.reason) for r in report.results}
+    assert status["通知02.txt"] == status["通知03.txt"] == ("skipped", "embedder refused 第3批")
+    assert [n for n, (s, _) in status.items() if s == "ingested"] == \
+        ["通知00.txt", "通知01.txt", "通知04.txt", "通知05.txt"]
+    assert len(services.kb.records()) == 4
