@@ -280,15 +280,13 @@ class Services:
         """Re-embed every stored chunk of every knowledge base with `target` (they share one
         embedder), each switched atomically; (knowledge base, report) in registry order."""
         from vectorstore.embeddings.factory import make_embeddings
-        from vectorstore.kb_registry import DEFAULT_KB
         from vectorstore.reindex import reindex
 
         embeddings = make_embeddings(target)  # the store's own model is not needed
         embedder = self.document_embedder(embeddings)
         reports = []
         for name in self.kb_registry.names():
-            store = self.settings.store if name == DEFAULT_KB else \
-                self.kb_registry.store_for(name)
+            store = self.kb_registry.store_for(name)
             settings = self.settings.model_copy(update={"store": store})
             reports.append((name, reindex(settings, self.tokenizer, embeddings, embedder,
                                           progress)))

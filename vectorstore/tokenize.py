@@ -12,6 +12,7 @@ import tempfile
 import threading
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,7 @@ def _dictionary(jieba, user_words: list[bytes]):  # noqa: ANN001, ANN202 - jieba
     The cache is keyed by jieba's version and dictionary and the user dictionaries' bytes."""
     from jieba import finalseg
 
-    main_dict = Path(jieba.__file__).parent / "dict.txt"
-    key = hashlib.sha256(f"{jieba.__version__}:{main_dict.stat().st_size}".encode())
+    key = _jieba_key(jieba)
     for words in user_words:
         key.update(hashlib.sha256(words).digest())
     path = cache_dir() / f"jieba-{key.hexdigest()[:16]}.marshal"
@@ -112,7 +112,7 @@ def pos_tagger():  # noqa: ANN201 - jieba has no types
             tok = _dictionary(jieba, [])
             tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
             tagger.tokenizer = tok
-            tagger.word_tag_tab = _word_tags(jieba, Path(jieba.__file__).parent / "dict.txt")
+            tagger.word_tag_tab = _word_tags(jieba)
             _POS.append(tagger)
     return _POS[0]
 
@@ -121,8 +121,19 @@ _POS: list = []  # type: ignore[type-arg]
 _POS_LOCK = threading.Lock()
 
 
-def _word_tags(jieba, main_dict: Path) -> dict[str, str]:  # noqa: ANN001
-    key = hashlib.sha256(f"{jieba.__version__}:{main_dict.stat().st_size}".encode())
+def _jieba_key(jieba) -> Any:  # noqa: ANN001 - a hashlib object keyed by jieba's dictionary
+    main_dict = _main_dict(jieba)
+    return hashlib.sha256(f"{jieba.__version__}:{main_dict.stat().st_size}".encode())
+
+
+def _main_dict(jieba) -> Path:  # noqa: ANN001
+    return Path(jieba.__file__).parent / "dict.txt"
+
+
+def _word_tags(jieba) -> dict[str, str]:  # noqa: ANN001
+    """jieba's part-of-speech tag of every word of its dictionary, from a marshal cache."""
+    main_dict = _main_dict(jieba)
+    key = _jieba_key(jieba)
     path = cache_dir() / f"jieba-tags-{key.hexdigest()[:16]}.marshal"
     try:
         tags = marshal.loads(path.read_bytes())
