@@ -125,12 +125,17 @@ def test_batches_are_sorted_by_length_and_each_vector_lands_on_its_chunk(tmp_pat
         assert np.allclose(vector, HashEmbeddings().embed_query(text), atol=1e-6)
 
 
-def test_parsing_ahead_stores_exactly_what_one_after_the_other_stores(tmp_path):
-    docs = tmp_path / "docs"
+def write_notices(docs: Path, n: int, section: str = "") -> Path:
+    """`n` short notices, 通知0.txt …, each with one dated task (`section`: a heading line)."""
     docs.mkdir()
-    for i in range(6):
-        text = f"关于第{i}批任务的通知\n一、工作要求\n各县要在{i + 1}月底前完成第{i}批任务。\n"
+    for i in range(n):
+        text = f"关于第{i}批任务的通知\n{section}各县要在{i + 1}月底前完成第{i}批任务。\n"
         (docs / f"通知{i}.txt").write_text(text, encoding="utf-8")
+    return docs
+
+
+def test_parsing_ahead_stores_exactly_what_one_after_the_other_stores(tmp_path):
+    docs = write_notices(tmp_path / "docs", 6, section="一、工作要求\n")
     shutil.copy(docs / "通知0.txt", docs / "通知0-副本.txt")  # same content: linked, not parsed
 
     def stored(services):
@@ -162,11 +167,7 @@ def test_an_error_on_the_parsing_thread_stops_the_ingest_instead_of_hanging(tmp_
 
 
 def test_small_documents_are_embedded_together_and_reported_in_file_order(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for i in range(6):
-        text = f"关于第{i}批任务的通知\n各县要在{i + 1}月底前完成第{i}批任务。\n"
-        (docs / f"通知{i}.txt").write_text(text, encoding="utf-8")
+    docs = write_notices(tmp_path / "docs", 6)
     recording = Recording()  # batches of 4
     report = hash_services(tmp_path / "kb", recording).ingest([docs])
     assert [Path(r.source).name for r in report.results] == [f"通知{i}.txt" for i in range(6)]
@@ -193,15 +194,11 @@ def test_a_pool_the_embedder_refuses_is_skipped_and_the_others_are_stored(tmp_pa
     import ingest.pipeline
 
     monkeypatch.setattr(ingest.pipeline, "POOL_CHUNKS", 2)
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for i in range(6):
-        text = f"关于第{i}批任务的通知\n各县要在{i + 1}月底前完成第{i}批任务。\n"
-        (docs / f"通知{i:02d}.txt").write_text(text, encoding="utf-8")
+    docs = write_notices(tmp_path / "docs", 6)
     services = hash_services(tmp_path / "kb", Slow(fail_on="第3批"), batch_size=2)
     report = services.ingest([docs])
     status = {Path(r.source).name: (r.status, r.reason) for r in report.results}
-    assert status["通知02.txt"] == status["通知03.txt"] == ("skipped", "embedder refused 第3批")
+    assert status["通知2.txt"] == status["通知3.txt"] == ("skipped", "embedder refused 第3批")
     assert [n for n, (s, _) in status.items() if s == "ingested"] == \
-        ["通知00.txt", "通知01.txt", "通知04.txt", "通知05.txt"]
+        ["通知0.txt", "通知1.txt", "通知4.txt", "通知5.txt"]
     assert len(services.kb.records()) == 4
